@@ -1,0 +1,1 @@
+"""The ``async-rosetta`` command line: tour, show, bench."""

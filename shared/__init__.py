@@ -1,0 +1,24 @@
+"""The concepts of async-rosetta as one backend-agnostic API on AnyIO.
+
+Import it in your own library and run it under asyncio (with or without uvloop)
+or Trio. :mod:`shared.interface` holds the Protocol all three packages satisfy.
+"""
+
+from __future__ import annotations
+
+from .executors import run_in_executor
+from .futures import CancelledError, Future, InvalidStateError
+from .listify import ensure_list
+from .tasks import Task, TaskGroup, ensure_future, gather
+
+__all__ = [
+    "Future",
+    "Task",
+    "TaskGroup",
+    "CancelledError",
+    "InvalidStateError",
+    "ensure_future",
+    "gather",
+    "run_in_executor",
+    "ensure_list",
+]

@@ -1,0 +1,229 @@
+"""Tasks, backend-agnostic: AnyIO task groups and :class:`anyio.TaskHandle`.
+
+``TaskGroup.create_task`` returns AnyIO's ``TaskHandle`` (AnyIO ≥ 4.14); here it
+is wrapped in a :class:`Task`, which is a :class:`~shared.futures.Future` (the
+seed's rule: a Task *is* a Future). Where the interfaces differ:
+
+* ``TaskHandle.status`` has a CANCELLING state (cancel requested, coroutine
+  still unwinding); a Task reports it as not done, as asyncio does.
+* Awaiting a failed ``TaskHandle`` raises ``TaskFailed`` *from* the error;
+  awaiting a failed Task raises the error itself, as asyncio does, so
+  ``except ValueError`` around ``await task`` works on every backend.
+* ``set_result`` / ``set_exception`` on a Task raise :exc:`RuntimeError`
+  (asyncio since 3.7): only the coroutine decides the result.
+* ``task.cancel()`` cancels the handle's cancel scope: the coroutine sees the
+  backend's cancellation at its next checkpoint, and again at every later one
+  (level-triggered, as in Trio, on asyncio too); siblings are not affected.
+
+``gather`` is not :func:`anyio.gather`: that one takes only coroutines, returns a
+tuple and raises the task group's ExceptionGroup. The seed's ``gather`` takes
+Futures and Tasks too, has ``return_exceptions`` and raises the first error
+itself, so it is built here on a task group of its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Coroutine
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import anyio.abc
+
+from .futures import Future
+
+__all__ = ["Task", "TaskGroup", "ensure_future", "gather"]
+
+T = TypeVar("T")
+
+
+class Task(Future[T]):
+    """A Future whose result is that of a coroutine running in an AnyIO task group.
+
+    Made by :meth:`TaskGroup.create_task` (or :func:`ensure_future`), never directly.
+    """
+
+    __slots__ = ("_handle", "_name")
+
+    _handle: anyio.TaskHandle[None]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    def get_name(self) -> str:
+        return self._name
+
+    def set_result(self, result: T, /) -> None:
+        raise RuntimeError("Task does not support set_result operation")
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        raise RuntimeError("Task does not support set_exception operation")
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        """Request cancellation; the task is CANCELLED once its coroutine has unwound."""
+        if self.done():
+            return False
+        self._cancel_message = msg
+        self._handle.cancel()
+        return True
+
+    # The handle runs _run(coro), not coro: the outcome is recorded on our inner
+    # anyio.Future (so result() raises the original error) and callbacks fire.
+    async def _run(self, coro: Coroutine[Any, Any, T]) -> None:
+        try:
+            value = await coro
+        except anyio.get_cancelled_exc_class():
+            self._inner.cancel()
+            raise
+        except BaseException as exc:
+            self._inner.exception = exc
+            raise  # to the task group, which cancels the siblings
+        else:
+            self._inner.return_value = value
+        finally:
+            self._schedule_callbacks()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._status().name.lower()} name={self._name!r}>"
+
+
+class TaskGroup:
+    """An AnyIO task group with asyncio's ``create_task``: ``async with TaskGroup() as tg``.
+
+    Error handling
+    --------------
+    As with every AnyIO task group (and ``asyncio.TaskGroup``): when a task
+    raises, the other tasks are cancelled and the group raises an
+    :exc:`ExceptionGroup` of the errors when the ``async with`` block exits.
+    """
+
+    def __init__(self) -> None:
+        self._group: anyio.abc.TaskGroup = anyio.create_task_group()
+        self._entered = False
+
+    async def __aenter__(self) -> TaskGroup:
+        await self._group.__aenter__()
+        self._entered = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        return await self._group.__aexit__(exc_type, exc, tb)
+
+    def create_task(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> Task[T]:
+        """Start *coro* as a task of this group and return its :class:`Task`."""
+        if not inspect.iscoroutine(coro):
+            raise TypeError(f"create_task() needs a coroutine, got {type(coro).__name__}")
+        if not self._entered:
+            coro.close()
+            raise RuntimeError("TaskGroup has not been entered: use 'async with TaskGroup()'")
+        task: Task[T] = Task(name if name is not None else coro.__qualname__)
+        try:
+            task._handle = self._group.create_task(task._run(coro), name=task._name)
+        except RuntimeError:
+            coro.close()  # the group is closed: don't leave a never-awaited coroutine
+            raise
+        return task
+
+
+async def _await(aw: Awaitable[T]) -> T:
+    return await aw
+
+
+def ensure_future(obj: Any, /, *, task_group: TaskGroup | None = None) -> Future[Any]:
+    """Return *obj* if it is a Future or Task, else wrap it in a new Task of *task_group*.
+
+    Error handling
+    --------------
+    Anything that is not a Future, a coroutine or an awaitable raises
+    :exc:`TypeError`. A coroutine without *task_group* raises
+    :exc:`RuntimeError`: an AnyIO task lives in a task group, so there is no
+    loop-wide place to put it (asyncio makes an ungrouped task here). The
+    coroutine is closed, so no "never awaited" warning follows.
+    """
+    if isinstance(obj, Future):
+        return obj
+    if inspect.iscoroutine(obj):
+        coro: Coroutine[Any, Any, Any] = obj
+    elif inspect.isawaitable(obj):
+        coro = _await(obj)
+    else:
+        raise TypeError(
+            f"ensure_future() accepts a Future, a Task, a coroutine or an awaitable; "
+            f"got {type(obj).__name__}"
+        )
+    if task_group is None:
+        coro.close()
+        raise RuntimeError(
+            "ensure_future(coroutine) needs task_group=: an AnyIO task must run in a task group"
+        )
+    return task_group.create_task(coro)
+
+
+async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[Any]:
+    """Run the awaitables concurrently in a task group; results in argument order.
+
+    As asyncio's ``gather`` does with ``ensure_future``, every argument is
+    coerced first: a Future or Task is waited for as it is, a coroutine gets a
+    task of its own (in a task group that ``gather`` owns).
+
+    Error handling
+    --------------
+    Without *return_exceptions*, the first exception cancels everything else —
+    the group's tasks, and the Futures and Tasks that were passed in, which are
+    waited for until they have stopped — and is raised. If more than one
+    awaitable failed before the cancellation landed, they are all raised
+    together as an :exc:`ExceptionGroup`, so none is lost. With
+    *return_exceptions*, exceptions (including :exc:`CancelledError` of a
+    cancelled Future) are returned in place of results and nothing is
+    cancelled. Nothing is left running when ``gather`` returns or raises.
+    """
+    targets: list[Awaitable[Any]] = []
+    for aw in aws:
+        if isinstance(aw, Future) or inspect.iscoroutine(aw):
+            targets.append(aw)
+        elif inspect.isawaitable(aw):
+            targets.append(_await(aw))
+        else:
+            for target in targets:
+                if inspect.iscoroutine(target):
+                    target.close()
+            raise TypeError(
+                f"gather() accepts Futures, Tasks, coroutines and awaitables; "
+                f"got {type(aw).__name__}"
+            )
+
+    results: list[Any] = [None] * len(targets)
+    errors: list[Exception] = []
+
+    async def settle(index: int, target: Awaitable[Any]) -> None:
+        try:
+            results[index] = await target
+        except Exception as exc:  # the backend's cancellation is a BaseException: it unwinds
+            if return_exceptions:
+                results[index] = exc
+            else:
+                errors.append(exc)
+                group.cancel_scope.cancel()
+        finally:
+            if isinstance(target, Future) and not target.done():
+                target.cancel()
+                if isinstance(target, Task):
+                    with anyio.CancelScope(shield=True):
+                        await target._wait()
+
+    async with anyio.create_task_group() as group:
+        for index, target in enumerate(targets):
+            group.start_soon(settle, index, target)
+
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ExceptionGroup(f"gather(): {len(errors)} awaitables failed", errors)
+    return results
