@@ -16,6 +16,7 @@ and nothing like a Future exists. To line up with asyncio's
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 from collections.abc import Callable
@@ -42,9 +43,7 @@ def _resolve(future: Future[T], result: outcome.Outcome[T]) -> None:
         future.set_exception(result.error)
 
 
-def run_in_executor(
-    executor: Executor | None, fn: Callable[..., T], /, *args: Any
-) -> Future[T]:
+def run_in_executor(executor: Executor | None, fn: Callable[..., T], /, *args: Any) -> Future[T]:
     """Run ``fn(*args)`` on another thread; return a Future of its result.
 
     Error handling
@@ -59,10 +58,8 @@ def run_in_executor(
     call = functools.partial(contextvars.copy_context().run, fn, *args)
 
     def deliver(result: outcome.Outcome[T]) -> None:  # in the worker thread
-        try:
+        with contextlib.suppress(trio.RunFinishedError):  # the run has ended: drop it
             token.run_sync_soon(_resolve, future, result)
-        except trio.RunFinishedError:
-            pass
 
     if executor is None:
         trio.lowlevel.start_thread_soon(call, deliver, name=f"run_in_executor {fn!r}")

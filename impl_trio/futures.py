@@ -138,7 +138,7 @@ class Future(Generic[T]):
     def set_result(self, result: T, /) -> None:
         self._finish(_State.FINISHED, outcome.Value(result))
 
-    def set_exception(self, exception: BaseException, /) -> None:
+    def set_exception(self, exception: BaseException | type[BaseException], /) -> None:
         if isinstance(exception, type):
             exception = exception()
         if isinstance(exception, StopIteration):

@@ -61,7 +61,7 @@ class Task(Future[T]):
     def set_result(self, result: T, /) -> None:
         raise RuntimeError("Task does not support set_result operation")
 
-    def set_exception(self, exception: BaseException, /) -> None:
+    def set_exception(self, exception: BaseException | type[BaseException], /) -> None:
         raise RuntimeError("Task does not support set_exception operation")
 
     def cancel(self, msg: Any | None = None) -> bool:

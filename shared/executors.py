@@ -18,6 +18,7 @@ into the event loop:
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import os
@@ -59,9 +60,7 @@ def _resolve(future: Future[T], work: concurrent.futures.Future[T]) -> None:
         future.set_result(work.result())
 
 
-def run_in_executor(
-    executor: Executor | None, fn: Callable[..., T], /, *args: Any
-) -> Future[T]:
+def run_in_executor(executor: Executor | None, fn: Callable[..., T], /, *args: Any) -> Future[T]:
     """Run ``fn(*args)`` on another thread; return a Future of its result.
 
     Error handling
@@ -79,10 +78,8 @@ def run_in_executor(
     def on_work_done(work: concurrent.futures.Future[T]) -> None:  # in the worker thread
         if work.cancelled():
             return
-        try:
+        with contextlib.suppress(anyio.RunFinishedError):  # the loop has stopped: drop it
             token.backend_class.run_sync_soon(_resolve, (future, work), token.native_token)
-        except anyio.RunFinishedError:
-            pass
 
     def on_future_done(future: Future[T]) -> None:
         if future.cancelled():

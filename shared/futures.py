@@ -4,19 +4,21 @@ Runs unchanged on AnyIO's asyncio (and uvloop) and Trio backends. The state and
 the waiting are :class:`anyio.Future`'s; this class adds what the seed's
 interface has and AnyIO's does not:
 
-==============================  =========================================  ===========================
-asyncio / the seed              anyio.Future                               here
-==============================  =========================================  ===========================
-``result()`` (a method)          ``return_value`` (a property)              method, raises the original
-                                 raises ``FutureFailed`` *from* the error   exception (as asyncio)
-``exception()`` (a method)       ``exception`` (a settable property)        method
-``set_result(v)``                ``fut.return_value = v``                   method
-``cancel(msg) -> bool``          ``cancel() -> None``                       returns ``False`` if done
-``add_done_callback(fn)``        (none: AnyIO prefers awaiting)             scheduled via the backend
-``InvalidStateError``            ``FutureNotFinished`` /                    one :exc:`InvalidStateError`
-                                 ``FutureAlreadyFinished``
-``CancelledError``               ``FutureCancelled``                        :exc:`CancelledError`
-==============================  =========================================  ===========================
+=========================  ===============================  ==============================
+asyncio / the seed         anyio.Future                     here
+=========================  ===============================  ==============================
+``result()``               ``return_value`` property;       a method that raises the
+                           raises ``FutureFailed`` *from*   original exception, as asyncio
+                           the error
+``exception()``            ``exception``, a settable        a method
+                           property
+``set_result(v)``          ``fut.return_value = v``         a method
+``cancel(msg) -> bool``    ``cancel() -> None``             ``False`` when already done
+``add_done_callback(fn)``  none: AnyIO prefers awaiting     scheduled via the backend
+``InvalidStateError``      ``FutureNotFinished``,           one :exc:`InvalidStateError`
+                           ``FutureAlreadyFinished``
+``CancelledError``         ``FutureCancelled``              :exc:`CancelledError`
+=========================  ===============================  ==============================
 
 AnyIO dropped callbacks on purpose (structured code awaits instead); the seed's
 Future has them, so they are here, scheduled with the backend's thread-safe
@@ -137,7 +139,7 @@ class Future(Generic[T]):
         self._inner.return_value = result
         self._schedule_callbacks()
 
-    def set_exception(self, exception: BaseException, /) -> None:
+    def set_exception(self, exception: BaseException | type[BaseException], /) -> None:
         if isinstance(exception, type):
             exception = exception()
         if isinstance(exception, StopIteration):
@@ -208,7 +210,9 @@ class Future(Generic[T]):
 
     def _check_loop(self) -> None:
         if _token().native_token is not self._token.native_token:
-            raise RuntimeError(f"{self!r} belongs to another event loop run; it cannot be used here")
+            raise RuntimeError(
+                f"{self!r} belongs to another event loop run; it cannot be used here"
+            )
 
     def _make_cancelled_error(self) -> CancelledError:
         if self._cancel_message is None:

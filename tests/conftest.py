@@ -1,0 +1,122 @@
+"""The common test matrix: every conformance test runs in six columns.
+
+A test that asks for the ``api`` fixture (or ``column``) is collected once per
+column of :data:`rosetta.columns.COLUMNS`: the three native columns (``impl_asyncio``
+on asyncio and on uvloop, ``impl_trio`` on Trio) and ``shared`` on AnyIO's
+asyncio, asyncio+uvloop and Trio backends. AnyIO's pytest plugin runs the test
+on the column's event loop (asyncio in debug mode), chosen by the
+``anyio_backend`` fixture below; combinations that cannot run (``impl_asyncio``
+under Trio) are never generated.
+
+Intended differences are asserted with the expected value of each package
+(:func:`expect`) and the test is marked ``differs``. At the end of the run a
+table shows, per concept and column, ``pass``, ``FAIL`` or ``differs (asserted)``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import pytest
+
+import impl_asyncio
+import impl_trio
+import shared
+from rosetta.columns import COLUMNS, Column
+from shared.interface import ConcurrencyAPI
+
+T = TypeVar("T")
+
+# The type check of the interface: mypy fails here if a package drifts from the Protocol.
+PACKAGES: dict[str, ConcurrencyAPI] = {
+    "impl_asyncio": impl_asyncio,
+    "impl_trio": impl_trio,
+    "shared": shared,
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "column" in metafunc.fixturenames:
+        metafunc.parametrize("column", COLUMNS, ids=[c.name for c in COLUMNS])
+
+
+@pytest.fixture
+def anyio_backend(column: Column) -> tuple[str, dict[str, Any]]:
+    if not column.available:
+        pytest.skip(f"{column.name} needs uvloop")
+    return column.anyio_backend
+
+
+@pytest.fixture
+def api(column: Column) -> ConcurrencyAPI:
+    return PACKAGES[column.package]
+
+
+def expect(column: Column, per_package: Mapping[str, T]) -> T:
+    """The expected value for *column*, given one value per package.
+
+    Every package must be named, so a test states what each column does.
+    """
+    assert set(per_package) == set(PACKAGES), f"name all packages: {sorted(PACKAGES)}"
+    return per_package[column.package]
+
+
+# -- the matrix summary -------------------------------------------------------------------
+
+_cells: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+
+def _concept_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("concept")
+    if marker is not None:
+        return str(marker.args[0])
+    return item.path.stem.removeprefix("test_")
+
+
+def _column_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "column" in callspec.params:
+        return str(callspec.params["column"].name)
+    if item.get_closest_marker("trio") is not None:
+        return "trio"
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    column = _column_of(item)
+    if column is None:
+        return report
+    key = (_concept_of(item), column)
+    if report.failed:
+        _cells[key].add("FAIL")
+    elif report.when == "call" and report.passed:
+        differs = item.get_closest_marker("differs") is not None
+        _cells[key].add("differs" if differs else "pass")
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _cells:
+        return
+    columns = [c.name for c in COLUMNS]
+    concepts = sorted({concept for concept, _ in _cells})
+    width = max(len("concept"), *(len(c) for c in concepts)) + 2
+    cell_width = max(len("differs (asserted)"), *(len(c) for c in columns)) + 2
+
+    def cell(concept: str, column: str) -> str:
+        outcomes = _cells.get((concept, column), set())
+        if "FAIL" in outcomes:
+            return "FAIL"
+        if "differs" in outcomes:
+            return "differs (asserted)"
+        return "pass" if outcomes else "-"
+
+    write = terminalreporter.write_line
+    terminalreporter.section("async-rosetta matrix")
+    write("concept".ljust(width) + "".join(c.ljust(cell_width) for c in columns))
+    for concept in concepts:
+        write(concept.ljust(width) + "".join(cell(concept, c).ljust(cell_width) for c in columns))
