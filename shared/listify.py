@@ -20,14 +20,12 @@ with ``create_task``. Both are tools for people writing APIs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any
 
 __all__ = ["ensure_list"]
 
-T = TypeVar("T")
 
-
-def ensure_list(obj: list[T] | Iterable[T] | T) -> list[T]:
+def ensure_list(obj: object) -> list[Any]:
     """Return *obj* if it is a list, a new list of its items if it is iterable, else ``[obj]``.
 
     Strings and bytes count as single items, not as iterables of characters.

@@ -1,0 +1,73 @@
+"""``async-rosetta bench NAME``: micro-benchmarks across the six columns.
+
+Each bench lives in a module of its own and registers here in :data:`BENCHES`;
+the module is imported only when its bench runs, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["BENCHES", "Bench", "BenchOptions", "add_parser", "register", "run"]
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """The options every bench takes."""
+
+    json_path: Path | None = None
+    quick: bool = False  # counts divided by 10: a smoke test, not a measurement
+
+
+@dataclass(frozen=True)
+class Bench:
+    name: str
+    help: str
+    main: Callable[[BenchOptions], int]  # returns the exit status
+
+
+BENCHES: dict[str, Bench] = {}
+
+
+def register(bench: Bench) -> None:
+    BENCHES[bench.name] = bench
+
+
+def _futures(options: BenchOptions) -> int:
+    from rosetta import bench_futures
+
+    return bench_futures.main(options)
+
+
+register(
+    Bench(
+        "futures",
+        "Future wake-up, resolved await, spawn+join, run_in_executor, memory per task",
+        _futures,
+    )
+)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``bench`` subcommand on the CLI's subparsers."""
+    names = ", ".join(f"{b.name} ({b.help})" for b in BENCHES.values())
+    parser = sub.add_parser(
+        "bench",
+        help="measure the columns against each other and against native primitives",
+        description=f"Run a benchmark. Benchmarks: {names}.",
+    )
+    # choices= makes argparse reject an unknown name with exit status 2 and list the names.
+    parser.add_argument("name", choices=sorted(BENCHES), metavar="NAME", help="the benchmark")
+    parser.add_argument(
+        "--json", type=Path, metavar="PATH", dest="json_path", help="also write the rows as JSON"
+    )
+    parser.add_argument("--quick", action="store_true", help="divide all counts by 10 (smoke test)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = BenchOptions(json_path=args.json_path, quick=args.quick)
+    return BENCHES[args.name].main(options)
