@@ -104,25 +104,25 @@ SPAWN_BATCH = 1000  # tasks per TaskGroup in the spawn workload
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
-        "wakeup", "wake-up ping-pong\nµs/round", 50_000, "us",
+        "wakeup", "(a) wake-up\nµs/round", 50_000, "us",
         "two tasks alternate over pending Futures; one round = 2 wake-ups (there and back)",
     ),
     Workload(
-        "resolved", "resolved await\nµs/op", 100_000, "us",
+        "resolved", "(b) resolved\nµs/op", 100_000, "us",
         "create + set_result + await an already-resolved Future",
     ),
     Workload(
-        "spawn", "spawn+join\nµs/task", 100_000, "us",
+        "spawn", "(c) spawn+join\nµs/task", 100_000, "us",
         f"create_task returning a value, {SPAWN_BATCH} tasks per TaskGroup in successive "
         "groups, results read after each group exits",
     ),
     Workload(
-        "executor", "run_in_executor\nµs/call", 10_000, "us",
+        "executor", "(d) executor\nµs/call", 10_000, "us",
         "await run_in_executor(None, int), sequential (one call in flight), after one warm-up "
         "call; baselines: trio/anyio.to_thread.run_sync(int)",
     ),
     Workload(
-        "memory", "memory\nB/pending task", 100_000, "B/task",
+        "memory", "(e) memory\nB/task", 100_000, "B/task",
         "RSS growth / N with N tasks pending on one shared Future (Task objects kept), "
         "each variant in a fresh interpreter, measured once",
     ),
@@ -636,7 +636,7 @@ def render(results: Results, console: Console, counts: dict[str, int]) -> None:
     table = Table(
         title=f"bench futures — minimum of {REPEATS} runs (memory: one run per fresh interpreter)"
     )
-    table.add_column("column / baseline")
+    table.add_column("column / baseline", no_wrap=True)
     for workload in WORKLOADS:
         table.add_column(f"{workload.title}\n(n={counts[workload.key]:,})", justify="right")
     for variant in VARIANTS:
@@ -650,7 +650,7 @@ def render(results: Results, console: Console, counts: dict[str, int]) -> None:
     console.print(table)
 
     ratios = Table(title="ratios (x slower than the reference; lower is better)")
-    ratios.add_column("subject ÷ reference")
+    ratios.add_column("subject ÷ reference", no_wrap=True)
     for workload in WORKLOADS:
         ratios.add_column(workload.title.split("\n")[0], justify="right")
     for subject, reference in RATIOS:
@@ -687,6 +687,8 @@ def main(options: BenchOptions) -> int:
     from rich.console import Console
 
     console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)  # a log file has room: don't squeeze the table
     counts = _counts(options.quick)
     results = measure_all(options.quick, Console(stderr=True))
     render(results, console, counts)

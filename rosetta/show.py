@@ -8,6 +8,7 @@ would be too narrow to read, so they are stacked instead, one heading each.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from rich import box
@@ -52,9 +53,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help=f"render N columns wide (default: the terminal's; side by side from "
         f"{MIN_SIDE_BY_SIDE_WIDTH})",
     )
-    parser.add_argument(
-        "--line-numbers", action="store_true", help="number lines as in the files"
-    )
+    parser.add_argument("--line-numbers", action="store_true", help="number lines as in the files")
     parser.set_defaults(func=run)
 
 
@@ -82,10 +81,41 @@ def _concept_list() -> Table:
     return table
 
 
+_BULLET = re.compile(r"^([*-]|\d+\.) ")
+_UNDERLINE = re.compile(r"^(-{3,}|={3,}|~{3,})$")
+
+
+def _reflow(doc: str) -> str:
+    """Undo the docstring's hard line breaks so prose wraps to the cell, not to 80 columns.
+
+    Paragraphs become one line and each bullet one line; blocks with indentation or
+    reST rules (tables, headings, literal blocks) are kept as written.
+    """
+    blocks: list[str] = []
+    for block in re.split(r"\n\s*\n", doc.strip()):
+        lines = block.splitlines()
+        heading: list[str] = []
+        if len(lines) > 2 and _UNDERLINE.match(lines[1]):
+            heading, lines = lines[:2], lines[2:]  # a reST section title, then prose
+        if any(line.lstrip().startswith(("===", "---", "|")) for line in lines) or all(
+            line.startswith(" ") for line in lines
+        ):
+            blocks.append("\n".join([*heading, *lines]))
+            continue
+        merged: list[str] = []
+        for line in lines:
+            if merged and not _BULLET.match(line):
+                merged[-1] += " " + line.strip()
+            else:
+                merged.append(line.rstrip())
+        blocks.append("\n".join([*heading, *merged]))
+    return "\n\n".join(blocks)
+
+
 def _docstring(source: ModuleSource) -> RenderableType:
     if source.docstring is None:
         return Text("(no module docstring)", style="dim")
-    return Text(source.docstring, style="italic")
+    return Text(_reflow(source.docstring), style="italic", overflow="fold")
 
 
 def _code(source: ModuleSource, name: str, *, line_numbers: bool) -> RenderableType:
