@@ -30,8 +30,9 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
+from anyio.lowlevel import EventLoopToken
 
-from .futures import Future
+from .futures import _CANCELLED, _FAILED, _FINISHED, Future, _token
 
 __all__ = ["Task", "TaskGroup", "ensure_future", "gather"]
 
@@ -42,14 +43,16 @@ class Task(Future[T]):
     """A Future whose result is that of a coroutine running in an AnyIO task group.
 
     Made by :meth:`TaskGroup.create_task` (or :func:`ensure_future`), never directly.
+    It waits on its ``TaskHandle`` rather than on an Event of its own, so a task
+    costs one AnyIO task and this object, nothing more.
     """
 
     __slots__ = ("_handle", "_name")
 
     _handle: anyio.TaskHandle[None]
 
-    def __init__(self, name: str) -> None:
-        super().__init__()
+    def __init__(self, token: EventLoopToken, name: str) -> None:
+        self._init_state(token)
         self._name = name
 
     def get_name(self) -> str:
@@ -69,24 +72,30 @@ class Task(Future[T]):
         self._handle.cancel()
         return True
 
-    # The handle runs _run(coro), not coro: the outcome is recorded on our inner
-    # anyio.Future (so result() raises the original error) and callbacks fire.
+    def _wait_done(self) -> Any:
+        return self._handle.wait()
+
+    # The handle runs _run(coro), not coro: the outcome is recorded here, in asyncio's
+    # terms (the original exception, not TaskFailed from it), and the callbacks fire.
     async def _run(self, coro: Coroutine[Any, Any, T]) -> None:
         try:
             value = await coro
         except anyio.get_cancelled_exc_class():
-            self._inner.cancel()
+            self._state = _CANCELLED
             raise
         except BaseException as exc:
-            self._inner.exception = exc
+            self._state = _FAILED
+            self._error = exc
             raise  # to the task group, which cancels the siblings
         else:
-            self._inner.return_value = value
+            self._state = _FINISHED
+            self._value = value
         finally:
-            self._schedule_callbacks()
+            if self._callbacks:
+                self._schedule_callbacks()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._status().name.lower()} name={self._name!r}>"
+        return f"<{type(self).__name__} {self._state.name.lower()} name={self._name!r}>"
 
 
 class TaskGroup:
@@ -101,11 +110,11 @@ class TaskGroup:
 
     def __init__(self) -> None:
         self._group: anyio.abc.TaskGroup = anyio.create_task_group()
-        self._entered = False
+        self._token: EventLoopToken | None = None
 
     async def __aenter__(self) -> TaskGroup:
         await self._group.__aenter__()
-        self._entered = True
+        self._token = _token()  # looked up once, shared by every task of the group
         return self
 
     async def __aexit__(
@@ -120,10 +129,10 @@ class TaskGroup:
         """Start *coro* as a task of this group and return its :class:`Task`."""
         if not inspect.iscoroutine(coro):
             raise TypeError(f"create_task() needs a coroutine, got {type(coro).__name__}")
-        if not self._entered:
+        if self._token is None:
             coro.close()
             raise RuntimeError("TaskGroup has not been entered: use 'async with TaskGroup()'")
-        task: Task[T] = Task(name if name is not None else coro.__qualname__)
+        task: Task[T] = Task(self._token, name if name is not None else coro.__qualname__)
         try:
             task._handle = self._group.create_task(task._run(coro), name=task._name)
         except RuntimeError:
