@@ -157,7 +157,9 @@ def _bound_names(node: ast.stmt) -> list[str]:
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return [node.name]
     if isinstance(node, ast.Assign):
-        return [n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)]
+        return [
+            n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)
+        ]
     if isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
         return [node.target.id]
     if isinstance(node, ast.Import | ast.ImportFrom):
@@ -274,9 +276,11 @@ def alignment_problems(concept: Concept, sources: list[ModuleSource] | None = No
             problems.append(f"{where}: lacks {', '.join(missing)} (from {ref_where})")
         if extra:
             problems.append(f"{where}: has extra {', '.join(extra)} (not in {ref_where})")
-        if not missing and not extra and source.names != reference.names:
+        common = [name for name in source.names if name in reference.names]
+        ref_common = [name for name in reference.names if name in source.names]
+        if common != ref_common:
             problems.append(
-                f"{where}: order {', '.join(source.names)} differs from "
-                f"{ref_where}: {', '.join(reference.names)}"
+                f"{where}: order {', '.join(common)} differs from "
+                f"{ref_where}: {', '.join(ref_common)}"
             )
     return problems

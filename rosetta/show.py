@@ -165,6 +165,7 @@ def render(console: Console, concept: Concept, *, line_numbers: bool = False) ->
                 f"{source.package.label}\n[dim]{source.package.name}/{concept.module}[/]",
                 ratio=1,
                 vertical="top",
+                overflow="fold",  # a long identifier is folded, never cut off with "…"
             )
         for row in rows:
             table.add_row(*(_cell(source, row, line_numbers=line_numbers) for source in sources))
