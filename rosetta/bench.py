@@ -60,7 +60,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description=f"Run a benchmark. Benchmarks: {names}.",
     )
     # choices= makes argparse reject an unknown name with exit status 2 and list the names.
-    parser.add_argument("name", choices=sorted(BENCHES), metavar="NAME", help="the benchmark")
+    parser.add_argument(
+        "name", choices=sorted(BENCHES), metavar="NAME", help=f"one of: {', '.join(BENCHES)}"
+    )
     parser.add_argument(
         "--json", type=Path, metavar="PATH", dest="json_path", help="also write the rows as JSON"
     )
