@@ -1,0 +1,76 @@
+"""The ``async-rosetta`` command line, run as a user runs it (a subprocess each)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rosetta.columns import column_names
+
+pytestmark = pytest.mark.concept("cli")
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rosetta.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_show_unknown_concept_exits_2_and_lists_the_concepts() -> None:
+    result = run_cli("show", "nosuchconcept")
+    assert result.returncode == 2
+    assert "nosuchconcept" in result.stderr
+    for concept in ("futures", "tasks", "executors"):
+        assert concept in result.stderr
+
+
+@pytest.mark.parametrize("concept", ["futures", "tasks", "executors"])
+def test_show_prints_the_three_implementations_aligned(concept: str) -> None:
+    result = run_cli("show", concept, "--width", "200")
+    assert result.returncode == 0, result.stderr
+    for package in ("impl_asyncio", "impl_trio", "shared"):
+        assert f"{package}/{concept}.py" in result.stdout
+
+
+@pytest.mark.timeout(180)
+def test_tour_runs_every_column_and_marks_no_unexpected_difference() -> None:
+    result = run_cli("tour", "--width", "240")
+    assert result.returncode == 0, result.stderr
+    for name in column_names():
+        assert name.split("/")[-1] in result.stdout
+    assert "every difference is one the scenarios expect" in result.stdout
+    assert result.stderr == ""
+
+
+def test_bench_unknown_name_exits_2() -> None:
+    result = run_cli("bench", "nosuchbench")
+    assert result.returncode == 2
+    assert "futures" in result.stderr
+
+
+@pytest.mark.timeout(300)  # a real (if --quick) benchmark run: 20 s here, more on a busy machine
+def test_bench_futures_writes_the_one_bench_schema(tmp_path: Path) -> None:
+    out = tmp_path / "futures.json"
+    result = run_cli("bench", "futures", "--quick", "--json", str(out), timeout=240)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert set(data) == {"bench", "machine", "rows"}
+    assert data["bench"] == "futures"
+    assert data["machine"]["cores"] >= 1
+    rows = data["rows"]
+    assert {tuple(sorted(row)) for row in rows} == {
+        ("column", "metric", "unit", "value", "workload")
+    }
+    measured = {(row["column"], row["workload"]) for row in rows if row["metric"] == "time_per_op"}
+    for name in column_names():
+        for workload in ("wakeup", "resolved", "spawn", "executor"):
+            assert (name, workload) in measured
+    assert all(row["value"] > 0 for row in rows if row["metric"] == "time_per_op")
