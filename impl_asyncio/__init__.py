@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .cancellation import CancelScope, fail_after, move_on_after, shielded, wait_for
 from .executors import run_in_executor
 from .futures import CancelledError, Future, InvalidStateError
 from .tasks import Task, TaskGroup, ensure_future, gather
+from .timers import ScheduledCall, Tick, Timer, interval, set_interval, set_timeout
 
 __all__ = [
     "Future",
@@ -15,4 +17,15 @@ __all__ = [
     "ensure_future",
     "gather",
     "run_in_executor",
+    "CancelScope",
+    "move_on_after",
+    "fail_after",
+    "wait_for",
+    "shielded",
+    "Timer",
+    "Tick",
+    "ScheduledCall",
+    "set_interval",
+    "set_timeout",
+    "interval",
 ]

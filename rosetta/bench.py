@@ -20,6 +20,7 @@ class BenchOptions:
 
     json_path: Path | None = None
     quick: bool = False  # counts divided by 10: a smoke test, not a measurement
+    plot_path: Path | None = None  # where a bench that draws a plot puts it
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,21 @@ register(
 )
 
 
+def _timers(options: BenchOptions) -> int:
+    from rosetta import bench_timers
+
+    return bench_timers.main(options)
+
+
+register(
+    Bench(
+        "timers",
+        "sleep loop vs Timer: drift and lateness of 10 ms ticks, idle and under load",
+        _timers,
+    )
+)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``bench`` subcommand on the CLI's subparsers."""
     names = ", ".join(f"{b.name} ({b.help})" for b in BENCHES.values())
@@ -67,9 +83,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--json", type=Path, metavar="PATH", dest="json_path", help="also write the rows as JSON"
     )
     parser.add_argument("--quick", action="store_true", help="divide all counts by 10 (smoke test)")
+    parser.add_argument(
+        "--plot", type=Path, metavar="PATH", dest="plot_path", help="PNG plot (benches that draw)"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    options = BenchOptions(json_path=args.json_path, quick=args.quick)
+    options = BenchOptions(json_path=args.json_path, quick=args.quick, plot_path=args.plot_path)
     return BENCHES[args.name].main(options)

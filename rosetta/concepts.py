@@ -108,6 +108,37 @@ CONCEPTS: tuple[Concept, ...] = (
         ),
         module="executors.py",
     ),
+    Concept(
+        name="cancellation",
+        title="Cancellation and timeouts: edge-triggered or level-triggered",
+        summary=(
+            "asyncio cancels a task: Task.cancel() throws one CancelledError at the next "
+            "await and is then spent, so a coroutine may catch it and carry on, and an "
+            "await in its cleanup runs normally; asyncio.timeout counts requests with "
+            "cancelling() and uncancel() to know which one is its own. Trio and AnyIO "
+            "cancel a block: a cancel scope, once cancelled, raises at every checkpoint "
+            "until the block is left, so cleanup that must await needs a shield. The "
+            "same words (move_on_after, fail_after, wait_for, shielded) therefore lose "
+            "or keep a result, run or skip a finally, at different moments."
+        ),
+        module="cancellation.py",
+    ),
+    Concept(
+        name="timers",
+        title="Periodic timers: setInterval and AS3's Timer, without drift",
+        summary=(
+            "None of asyncio, Trio or AnyIO has a repeating timer, and the loop people "
+            "write instead, work then sleep one period, falls behind by the work and by "
+            "every late wake-up, tick after tick. Timer computes tick n's deadline as "
+            "start + n periods on the backend's clock, so lateness never adds up. When a "
+            "callback overruns, passed ticks are skipped and counted, or delivered in a "
+            "burst. The timer runs in a task group the caller gives it, so an exception "
+            "in a callback reaches the caller; set_interval, set_timeout and interval "
+            "are built on the same schedule. Times are in seconds: AS3's Timer(1000, 5) "
+            "is Timer(1.0, 5)."
+        ),
+        module="timers.py",
+    ),
 )
 
 

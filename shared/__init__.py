@@ -6,10 +6,12 @@ or Trio. :mod:`shared.interface` holds the Protocol all three packages satisfy.
 
 from __future__ import annotations
 
+from .cancellation import CancelScope, fail_after, move_on_after, shielded, wait_for
 from .executors import run_in_executor
 from .futures import CancelledError, Future, InvalidStateError
 from .listify import ensure_list
 from .tasks import Task, TaskGroup, ensure_future, gather
+from .timers import ScheduledCall, Tick, Timer, interval, set_interval, set_timeout
 
 __all__ = [
     "Future",
@@ -21,4 +23,15 @@ __all__ = [
     "gather",
     "run_in_executor",
     "ensure_list",
+    "CancelScope",
+    "move_on_after",
+    "fail_after",
+    "wait_for",
+    "shielded",
+    "Timer",
+    "Tick",
+    "ScheduledCall",
+    "set_interval",
+    "set_timeout",
+    "interval",
 ]

@@ -17,11 +17,23 @@ what a user may rely on when switching between them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from concurrent.futures import Executor
-from typing import Any, Protocol, TypeVar
+from contextlib import AbstractContextManager
+from typing import Any, Literal, Protocol, TypeVar
 
-__all__ = ["ConcurrencyAPI", "FutureLike", "TaskGroupLike"]
+__all__ = [
+    "ConcurrencyAPI",
+    "FutureLike",
+    "TaskGroupLike",
+    "CancelScopeLike",
+    "CancelScopeFactory",
+    "CancellationAPI",
+    "TickLike",
+    "TimerLike",
+    "ScheduledCallLike",
+    "TimersAPI",
+]
 
 T = TypeVar("T")
 
@@ -74,3 +86,131 @@ class ConcurrencyAPI(Protocol):
     def run_in_executor(
         self, executor: Executor | None, fn: Callable[..., T], /, *args: Any
     ) -> FutureLike[T]: ...
+
+
+# -- cancellation.py ---------------------------------------------------------------------
+
+
+class CancelScopeLike(Protocol):
+    """``with scope:`` a block that can be cancelled: Trio's, AnyIO's and impl_asyncio's.
+
+    ``deadline`` is on the event loop's clock (``loop.time()``,
+    ``trio.current_time()``, ``anyio.current_time()``); ``math.inf`` means none.
+    """
+
+    @property
+    def deadline(self) -> float: ...
+    @deadline.setter
+    def deadline(self, value: float) -> None: ...
+    @property
+    def shield(self) -> bool: ...
+    @shield.setter
+    def shield(self, value: bool) -> None: ...
+    @property
+    def cancel_called(self) -> bool: ...
+    @property
+    def cancelled_caught(self) -> bool: ...
+    def cancel(self) -> None: ...
+    def __enter__(self) -> Any: ...
+    def __exit__(self, et: Any, exc: Any, tb: Any, /) -> bool | None: ...
+
+
+class CancelScopeFactory(Protocol):
+    """``CancelScope(deadline=..., shield=...)``: keyword-only in all three packages."""
+
+    def __call__(self, *, deadline: float = ..., shield: bool = ...) -> CancelScopeLike: ...
+
+
+class CancellationAPI(Protocol):
+    """The ``cancellation`` module of a package: ``impl_asyncio.cancellation`` and the others."""
+
+    @property
+    def CancelScope(self) -> CancelScopeFactory: ...
+
+    def move_on_after(self, seconds: float, *, shield: bool = False) -> CancelScopeLike: ...
+    def fail_after(
+        self, seconds: float, *, shield: bool = False
+    ) -> AbstractContextManager[CancelScopeLike]: ...
+    def wait_for(self, aw: Awaitable[T], timeout: float | None) -> Awaitable[T]: ...
+    def shielded(self, aw: Awaitable[T]) -> Awaitable[T]: ...
+
+
+# -- timers.py -------------------------------------------------------------------------------
+
+Missed = Literal["skip", "burst"]
+
+
+class TickLike(Protocol):
+    """What ``on_timer`` and ``async for tick in timer`` receive."""
+
+    @property
+    def count(self) -> int: ...
+    @property
+    def scheduled(self) -> float: ...
+    @property
+    def missed(self) -> int: ...
+
+
+class TimerLike(Protocol):
+    """``Timer``: ActionScript 3's Timer in seconds, ticking in a task group."""
+
+    on_timer: Callable[[Any], object] | None
+    on_timer_complete: Callable[[Any], object] | None
+
+    @property
+    def delay(self) -> float: ...
+    @property
+    def repeat_count(self) -> int: ...
+    @property
+    def current_count(self) -> int: ...
+    @property
+    def missed_count(self) -> int: ...
+    @property
+    def running(self) -> bool: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def reset(self) -> None: ...
+    def __aiter__(self) -> AsyncIterator[Any]: ...
+
+
+class ScheduledCallLike(Protocol):
+    """What ``set_interval`` and ``set_timeout`` return."""
+
+    @property
+    def active(self) -> bool: ...
+    @property
+    def calls(self) -> int: ...
+    def clear(self) -> None: ...
+
+
+class TimersAPI(Protocol):
+    """The ``timers`` names of a package. ``task_group`` is the package's own group
+    (``impl_trio`` also takes a ``trio.Nursery``, ``shared`` an AnyIO task group)."""
+
+    @property
+    def Tick(self) -> type[TickLike]: ...
+
+    def Timer(
+        self,
+        delay: float,
+        repeat_count: int = 0,
+        *,
+        task_group: Any,
+        on_timer: Callable[[Any], object] | None = None,
+        on_timer_complete: Callable[[Any], object] | None = None,
+        missed: Missed = "skip",
+    ) -> TimerLike: ...
+    def set_interval(
+        self,
+        fn: Callable[..., object],
+        period: float,
+        *args: Any,
+        task_group: Any,
+        missed: Missed = "skip",
+    ) -> ScheduledCallLike: ...
+    def set_timeout(
+        self, fn: Callable[..., object], delay: float, *args: Any, task_group: Any
+    ) -> ScheduledCallLike: ...
+    def interval(
+        self, period: float, count: int | None = None, *, missed: Missed = "skip"
+    ) -> AsyncIterator[int]: ...
