@@ -1,0 +1,366 @@
+"""``async-rosetta serve echo``: one echo server, chosen by ``--impl``, until a signal.
+
+Implementations:
+
+======================  ==============================================================
+``asyncio``             ``impl_asyncio.servers.serve_echo`` on asyncio
+``uvloop``              the same on uvloop
+``trio``                ``impl_trio.servers.serve_echo``
+``shared-asyncio``      ``shared.servers.serve_echo`` on AnyIO's asyncio backend
+``shared-uvloop``       the same on uvloop
+``shared-trio``         the same on AnyIO's Trio backend
+``reactor-epoll``       ``shared.reactor.serve_echo``: the from-scratch reactor, epoll
+``reactor-poll``        the same with poll
+``reactor-select``      the same with select (refuses descriptors >= 1024)
+``anchor-uvloop-protocol``  a bare ``asyncio.Protocol`` echo on uvloop, the shape of
+                        uvloop's own benchmark: the fastest Python echo server
+``anchor-trio-serve-tcp``   plain :func:`trio.serve_tcp` with an echo handler
+======================  ==============================================================
+
+The anchors are for the benchmarks: no connection limit, no backpressure of their
+own, no grace period (they stop at once). All use the listen backlog
+``min(65535, net.core.somaxconn)``.
+
+Output contract (the load generator and ``bench c10k`` parse it): once the server
+listens, exactly one line ``listening on HOST:PORT`` on stdout, flushed. SIGINT or
+SIGTERM shuts the server down gracefully (``--grace`` seconds for open
+connections; the reactor stops at once) and the process exits 0. The soft
+``RLIMIT_NOFILE`` is raised to the hard limit first.
+
+Error handling
+--------------
+A port in use: exit status 1 and ``error: cannot listen on HOST:PORT: port PORT is
+in use`` on stderr; any other failure to listen: status 1 and the error. An
+unknown ``--impl``: argparse's exit status 2 with the list of choices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import math
+import resource
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any, cast
+
+__all__ = ["IMPLS", "add_parser", "raise_fd_limit", "run"]
+
+IMPLS: tuple[str, ...] = (
+    "asyncio",
+    "uvloop",
+    "trio",
+    "shared-asyncio",
+    "shared-uvloop",
+    "shared-trio",
+    "reactor-epoll",
+    "reactor-poll",
+    "reactor-select",
+    "anchor-uvloop-protocol",
+    "anchor-trio-serve-tcp",
+)
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+Announce = Callable[[str, int], None]
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft ``RLIMIT_NOFILE`` to the hard limit; return the soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):  # an infinite hard limit beyond fs.nr_open
+            pass
+    return soft
+
+
+def _announce(host: str, port: int) -> None:
+    print(f"listening on {host}:{port}", flush=True)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535 (0: any free port); got {port}")
+    return port
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1; got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0; got {text}")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``serve echo`` on the CLI's subparsers."""
+    parser = sub.add_parser("serve", help="run a server until SIGINT or SIGTERM")
+    servers = parser.add_subparsers(dest="server", required=True, metavar="SERVER")
+    echo = servers.add_parser(
+        "echo",
+        help="the echo server of one implementation",
+        description="Echo every byte back. Prints 'listening on HOST:PORT' once ready.",
+    )
+    echo.add_argument("--impl", required=True, choices=IMPLS, help="which server to run")
+    echo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    echo.add_argument("--port", required=True, type=_port, help="port to bind; 0: any free port")
+    echo.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=10_000,
+        help="open connections beyond this are refused (default 10000)",
+    )
+    echo.add_argument(
+        "--grace",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="on shutdown, how long open connections are still served (default 5)",
+    )
+    echo.set_defaults(func=run)
+
+
+# -- the packages ----------------------------------------------------------------------------
+
+
+async def _asyncio_until_signal(serve: Callable[[], Any]) -> None:
+    loop = asyncio.get_running_loop()
+    server = asyncio.ensure_future(serve())
+    for signum in _SIGNALS:
+        loop.add_signal_handler(signum, server.cancel)
+    try:
+        await server
+    except asyncio.CancelledError:
+        if not server.cancelled():
+            raise  # we were cancelled, not the server by a signal
+    finally:
+        for signum in _SIGNALS:
+            loop.remove_signal_handler(signum)
+
+
+def _run_asyncio(args: argparse.Namespace, *, uvloop: bool) -> None:
+    from impl_asyncio.servers import serve_echo
+
+    serve = partial(
+        serve_echo,
+        args.host,
+        args.port,
+        max_connections=args.max_connections,
+        ready=_announce,
+        grace_period=args.grace,
+    )
+    factory = None
+    if uvloop:
+        import uvloop as uvloop_module
+
+        factory = uvloop_module.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_asyncio_until_signal(serve))
+
+
+def _run_trio(args: argparse.Namespace) -> None:
+    import trio
+
+    from impl_trio.servers import serve_echo
+
+    async def main() -> None:
+        with trio.open_signal_receiver(*_SIGNALS) as signals:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(
+                    partial(
+                        serve_echo,
+                        args.host,
+                        args.port,
+                        max_connections=args.max_connections,
+                        ready=_announce,
+                        grace_period=args.grace,
+                    )
+                )
+                async for _ in signals:
+                    nursery.cancel_scope.cancel()
+                    break
+
+    trio.run(main)
+
+
+def _run_shared(args: argparse.Namespace, *, backend: str, uvloop: bool = False) -> None:
+    import anyio
+
+    from shared.servers import serve_echo
+
+    async def main() -> None:
+        with anyio.open_signal_receiver(*_SIGNALS) as signals:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(
+                    partial(
+                        serve_echo,
+                        args.host,
+                        args.port,
+                        max_connections=args.max_connections,
+                        ready=_announce,
+                        grace_period=args.grace,
+                    )
+                )
+                async for _ in signals:
+                    tg.cancel_scope.cancel()
+                    break
+
+    options = {"use_uvloop": True} if uvloop else {}
+    anyio.run(main, backend=backend, backend_options=options)
+
+
+def _run_reactor(args: argparse.Namespace, mechanism: str) -> None:
+    # Imported here: the reactor is optional for every other --impl.
+    from shared import reactor
+
+    stop = threading.Event()
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in _SIGNALS}
+    try:
+        reactor.serve_echo(
+            args.host,
+            args.port,
+            mechanism=mechanism,
+            max_connections=args.max_connections,
+            ready=lambda address: _announce(address[0], address[1]),
+            stop=stop,
+        )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+# -- the anchors -----------------------------------------------------------------------------
+
+
+class _AnchorEchoProtocol(asyncio.Protocol):
+    """uvloop's benchmark server: write back whatever arrives, nothing else."""
+
+    transport: asyncio.Transport
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+def _run_anchor_uvloop(args: argparse.Namespace) -> None:
+    import uvloop
+
+    from impl_asyncio.servers import listen_backlog
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            _AnchorEchoProtocol, args.host, args.port, backlog=listen_backlog()
+        )
+        stopped = asyncio.Event()
+        for signum in _SIGNALS:
+            loop.add_signal_handler(signum, stopped.set)
+        host, port = server.sockets[0].getsockname()[:2]
+        _announce(host, port)
+        await stopped.wait()
+        server.close()
+        await server.wait_closed()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+
+
+def _run_anchor_trio(args: argparse.Namespace) -> None:
+    import trio
+
+    from impl_trio.servers import listen_backlog
+
+    async def echo(stream: trio.SocketStream) -> None:
+        try:
+            async for data in stream:
+                await stream.send_all(data)
+        except trio.BrokenResourceError:
+            pass
+
+    async def main() -> None:
+        with trio.open_signal_receiver(*_SIGNALS) as signals:
+            async with trio.open_nursery() as nursery:
+                listeners = await nursery.start(
+                    partial(
+                        trio.serve_tcp, echo, args.port, host=args.host, backlog=listen_backlog()
+                    )
+                )
+                host, port = listeners[0].socket.getsockname()[:2]
+                _announce(host, port)
+                async for _ in signals:
+                    nursery.cancel_scope.cancel()
+                    break
+
+    trio.run(main)
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    impl: str = args.impl
+    if impl in ("asyncio", "uvloop"):
+        _run_asyncio(args, uvloop=impl == "uvloop")
+    elif impl == "trio":
+        _run_trio(args)
+    elif impl.startswith("shared-"):
+        backend = impl.removeprefix("shared-")
+        _run_shared(
+            args, backend="trio" if backend == "trio" else "asyncio", uvloop=backend == "uvloop"
+        )
+    elif impl.startswith("reactor-"):
+        _run_reactor(args, impl.removeprefix("reactor-"))
+    elif impl == "anchor-uvloop-protocol":
+        _run_anchor_uvloop(args)
+    elif impl == "anchor-trio-serve-tcp":
+        _run_anchor_trio(args)
+    else:  # pragma: no cover - argparse's choices= rejects it first
+        raise ValueError(f"unknown --impl {impl!r}; choose from: {', '.join(IMPLS)}")
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind *exc*: itself, or the only error of a (nested) ExceptionGroup."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, OSError) else None
+
+
+def run(args: argparse.Namespace) -> int:
+    raise_fd_limit()
+    try:
+        _dispatch(args)
+    except (OSError, BaseExceptionGroup) as exc:
+        error = _os_error(exc)
+        if error is None:
+            raise
+        if error.errno == errno.EADDRINUSE:
+            message = f"cannot listen on {args.host}:{args.port}: port {args.port} is in use"
+        else:
+            message = str(error)
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # a SIGINT before the handlers were installed
+        pass
+    return 0
