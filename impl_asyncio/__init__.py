@@ -5,6 +5,8 @@ from __future__ import annotations
 from .cancellation import CancelScope, fail_after, move_on_after, shielded, wait_for
 from .executors import run_in_executor
 from .futures import CancelledError, Future, InvalidStateError
+from .readiness import recv_some, send_all, wait_readable, wait_writable
+from .servers import serve_echo
 from .tasks import Task, TaskGroup, ensure_future, gather
 from .timers import ScheduledCall, Tick, Timer, interval, set_interval, set_timeout
 
@@ -28,4 +30,9 @@ __all__ = [
     "set_interval",
     "set_timeout",
     "interval",
+    "wait_readable",
+    "wait_writable",
+    "recv_some",
+    "send_all",
+    "serve_echo",
 ]

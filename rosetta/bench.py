@@ -67,6 +67,36 @@ register(
 )
 
 
+def _c10k(options: BenchOptions) -> int:
+    from rosetta import bench_c10k
+
+    return bench_c10k.main(options)
+
+
+register(
+    Bench(
+        "c10k",
+        "echo servers at 100 and 10,000 connections: requests/s, time to first reply, CPU, RSS",
+        _c10k,
+    )
+)
+
+
+def _io_models(options: BenchOptions) -> int:
+    from rosetta import bench_io_models
+
+    return bench_io_models.main(options)
+
+
+register(
+    Bench(
+        "io-models",
+        "select vs poll vs epoll: one loop iteration against 10 to 10,000 idle descriptors",
+        _io_models,
+    )
+)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``bench`` subcommand on the CLI's subparsers."""
     names = ", ".join(f"{b.name} ({b.help})" for b in BENCHES.values())

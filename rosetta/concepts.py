@@ -139,6 +139,38 @@ CONCEPTS: tuple[Concept, ...] = (
         ),
         module="timers.py",
     ),
+    Concept(
+        name="readiness",
+        title="Readiness: a callback, or an await, for 'this socket is ready'",
+        summary=(
+            "Every event loop is built on one system call that waits until some of many "
+            "descriptors are ready (select, poll, epoll; see shared/reactor.py). asyncio "
+            "exposes it as callbacks: loop.add_reader(fd, callback) runs the callback each "
+            "time fd is readable until it is removed, and awaiting readiness means "
+            "resolving a Future from that callback and unregistering afterwards. Trio "
+            "exposes it as an await, trio.lowlevel.wait_readable, a checkpoint like any "
+            "other; AnyIO's wait_readable is the same await on either backend. A second "
+            "waiter on one socket is refused by Trio and AnyIO; asyncio would silently "
+            "replace the first callback, so impl_asyncio refuses it too."
+        ),
+        module="readiness.py",
+    ),
+    Concept(
+        name="servers",
+        title="Echo servers for ten thousand clients: batches, limits, backpressure, shutdown",
+        summary=(
+            "One thread serves every connection: asyncio with a Protocol whose callbacks "
+            "the loop runs, Trio and AnyIO with a task per connection. What decides "
+            "whether a storm of connects is absorbed is how fast the kernel's accept "
+            "queue is emptied: accepting one connection per pass of the scheduler lets "
+            "it overflow, dropped SYNs come back only after 1, 3, 7 seconds, so each "
+            "server accepts until EAGAIN whenever the listener is readable. A client "
+            "that sends but never reads stops being read from, past the connection "
+            "limit a client is told busy and closed, and cancelling the server stops "
+            "accepting, gives open connections a grace period, then cuts them."
+        ),
+        module="servers.py",
+    ),
 )
 
 

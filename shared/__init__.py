@@ -10,6 +10,8 @@ from .cancellation import CancelScope, fail_after, move_on_after, shielded, wait
 from .executors import run_in_executor
 from .futures import CancelledError, Future, InvalidStateError
 from .listify import ensure_list
+from .readiness import recv_some, send_all, wait_readable, wait_writable
+from .servers import serve_echo
 from .tasks import Task, TaskGroup, ensure_future, gather
 from .timers import ScheduledCall, Tick, Timer, interval, set_interval, set_timeout
 
@@ -34,4 +36,9 @@ __all__ = [
     "set_interval",
     "set_timeout",
     "interval",
+    "wait_readable",
+    "wait_writable",
+    "recv_some",
+    "send_all",
+    "serve_echo",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
+from socket import socket
 from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "TimerLike",
     "ScheduledCallLike",
     "TimersAPI",
+    "ReadinessAPI",
+    "ServersAPI",
 ]
 
 T = TypeVar("T")
@@ -214,3 +217,46 @@ class TimersAPI(Protocol):
     def interval(
         self, period: float, count: int | None = None, *, missed: Missed = "skip"
     ) -> AsyncIterator[int]: ...
+
+
+# -- readiness.py ----------------------------------------------------------------------------
+
+
+class ReadinessAPI(Protocol):
+    """The ``readiness`` module of a package: await a socket's readiness, then use it.
+
+    asyncio builds it from ``loop.add_reader`` callbacks, Trio has
+    ``trio.lowlevel.wait_readable``, AnyIO ``anyio.wait_readable``.
+    """
+
+    def wait_readable(self, sock: socket, /) -> Awaitable[None]: ...
+    def wait_writable(self, sock: socket, /) -> Awaitable[None]: ...
+    def recv_some(self, sock: socket, max_bytes: int = 65536, /) -> Awaitable[bytes]: ...
+    def send_all(self, sock: socket, data: bytes, /) -> Awaitable[None]: ...
+
+
+# -- servers.py ------------------------------------------------------------------------------
+
+
+class ServersAPI(Protocol):
+    """The ``servers`` module of a package: a multiplexed echo server.
+
+    Shutdown is the cancellation of the task (asyncio) or scope (Trio, AnyIO) running
+    ``serve_echo``: it stops accepting, serves open connections for ``grace_period``
+    seconds, then cuts the rest.
+    """
+
+    @property
+    def BUSY(self) -> bytes: ...
+
+    def listen_backlog(self) -> int: ...
+    def serve_echo(
+        self,
+        host: str,
+        port: int,
+        *,
+        max_connections: int = 10_000,
+        ready: Callable[[str, int], object] | None = None,
+        grace_period: float = 5.0,
+        backlog: int | None = None,
+    ) -> Coroutine[Any, Any, None]: ...

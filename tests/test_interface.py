@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from shared import ensure_list
 
-CONCEPT_MODULES = ("futures", "tasks", "executors", "cancellation", "timers")
+CONCEPT_MODULES = (
+    "futures",
+    "tasks",
+    "executors",
+    "cancellation",
+    "timers",
+    "readiness",
+    "servers",
+)
 PACKAGES = ("impl_asyncio", "impl_trio", "shared")
 COMMON_NAMES = [
     "Future",
@@ -35,6 +43,13 @@ COMMON_NAMES = [
     "set_interval",
     "set_timeout",
     "interval",
+    # readiness.py, after timers.py's names
+    "wait_readable",
+    "wait_writable",
+    "recv_some",
+    "send_all",
+    # servers.py, after readiness.py's names
+    "serve_echo",
 ]
 
 
