@@ -16,11 +16,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from rosetta import bench, show, tour
+    from rosetta import bench, show, site, tour
 
     tour.add_parser(sub)
     show.add_parser(sub)
     bench.add_parser(sub)
+    site.add_parser(sub)
+
+    from rosetta import load
+
+    load.add_parser(sub)
+
+    from rosetta import serve
+
+    serve.add_parser(sub)
     return parser
 
 

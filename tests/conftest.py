@@ -10,13 +10,19 @@ under Trio) are never generated.
 
 Intended differences are asserted with the expected value of each package
 (:func:`expect`) and the test is marked ``differs``. At the end of the run a
-table shows, per concept and column, ``pass``, ``FAIL`` or ``differs (asserted)``.
+table shows, per concept and column, ``pass``, ``FAIL`` or ``differs (asserted)``;
+with ``--matrix-json PATH`` (or ``ROSETTA_MATRIX_JSON=PATH``) the same cells are
+also written as JSON, which ``async-rosetta site --matrix PATH`` shows.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -99,6 +105,38 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def _cell(concept: str, column: str) -> str:
+    outcomes = _cells.get((concept, column), set())
+    if "FAIL" in outcomes:
+        return "FAIL"
+    if "differs" in outcomes:
+        return "differs (asserted)"
+    return "pass" if outcomes else "-"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--matrix-json",
+        metavar="PATH",
+        default=os.environ.get("ROSETTA_MATRIX_JSON"),
+        help="also write the matrix summary as JSON to PATH (env: ROSETTA_MATRIX_JSON)",
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("matrix_json")
+    if not path:
+        return
+    columns = [c.name for c in COLUMNS]
+    concepts = sorted({concept for concept, _ in _cells})
+    document = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "columns": columns,
+        "concepts": {k: {c: _cell(k, c) for c in columns} for k in concepts},
+    }
+    Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _cells:
         return
@@ -106,14 +144,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     concepts = sorted({concept for concept, _ in _cells})
     width = max(len("concept"), *(len(c) for c in concepts)) + 2
     cell_width = max(len("differs (asserted)"), *(len(c) for c in columns)) + 2
-
-    def cell(concept: str, column: str) -> str:
-        outcomes = _cells.get((concept, column), set())
-        if "FAIL" in outcomes:
-            return "FAIL"
-        if "differs" in outcomes:
-            return "differs (asserted)"
-        return "pass" if outcomes else "-"
+    cell = _cell
 
     write = terminalreporter.write_line
     terminalreporter.section("async-rosetta matrix")
