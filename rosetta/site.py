@@ -797,10 +797,11 @@ def _breakable(identifier: str) -> str:
 def _check_html(site: Site, check: Check) -> str:
     if check.kind == "test":
         label = _breakable(f"{Path(check.test_file).name}::{check.target.split('::', 1)[1]}")
+        detail = f" — {inline(check.detail)}" if check.detail else ""
         function = site.tests.get(f"{check.test_file}::{check.test_function}")
         if function is None:
-            return f'<code>{label}</code> <span class="missing">(not found)</span>'
-        return f'<a href="checks.html#{function.anchor}"><code>{label}</code></a>'
+            return f'<code>{label}</code> <span class="missing">(not found)</span>{detail}'
+        return f'<a href="checks.html#{function.anchor}"><code>{label}</code></a>{detail}'
     if check.kind == "bench":
         detail = f" — {inline(check.detail)}" if check.detail else ""
         return (
@@ -837,9 +838,16 @@ def claims_page(site: Site) -> str:
         f'<p class="lede">{inline(SOURCE_TEXT)}</p>',
         f'<p class="counts">{len(CLAIMS)} claims: {summary}</p>',
         "<p>Verdicts: <em>holds</em>; <em>holds, with a correction</em> (the correction "
-        "follows); <em>wrong</em>; <em>not checked here — pending</em>, only for I/O "
-        "multiplexing, which a later concept checks. Each check links to the test's code on "
-        'the <a href="checks.html">checks page</a>, or to a benchmark.</p>',
+        "follows); <em>wrong</em>"
+        + (
+            "; <em>not checked here — pending</em>, only for I/O multiplexing, which a later "
+            "concept checks"
+            if counts["not checked here — pending"]
+            else ""
+        )
+        + ". Each check links to the test's code on "
+        'the <a href="checks.html">checks page</a>, or to a benchmark. What no test can show '
+        "(a date, another platform) is said in the verdict, with its source.</p>",
     ]
     for section in SECTIONS:
         claims = [c for c in CLAIMS if c.section == section.id]

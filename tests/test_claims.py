@@ -1,16 +1,20 @@
 """The claims table of ``rosetta/claims.py``: well formed, its checks exist, README current.
 
 Also the checks no other test covers: facts about the standard library's asyncio
-that the source text states, run directly on this Python (not in the six columns).
+and ``select`` that the source text states, run directly on this Python (not in the
+six columns).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import select
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Coroutine, Generator
 from pathlib import Path
 from typing import Any
@@ -396,3 +400,37 @@ def test_asyncio_functions_that_take_awaitables() -> None:
         assert [t.result() for t in done] == [42]
 
     run(main())
+
+
+# -- facts about the standard library's select ---------------------------------------------------
+
+
+def test_select_takes_three_sets_and_returns_the_ready_subsets() -> None:
+    """``select.select(read, write, exceptional, timeout)``: with nothing ready it returns
+    three empty lists once the timeout passes; otherwise the ready subset of each list.
+    TCP urgent data (``MSG_OOB``) is an exceptional condition."""
+    idle, idle_peer = socket.socketpair()
+    with (
+        idle,
+        idle_peer,
+        socket.create_server(("127.0.0.1", 0)) as listener,
+        socket.create_connection(listener.getsockname(), timeout=5) as sender,
+        listener.accept()[0] as receiver,
+    ):
+        started = time.monotonic()
+        assert select.select([receiver, idle], [], [receiver, idle], 0.05) == ([], [], [])
+        assert time.monotonic() - started >= 0.04  # it waited for the timeout
+
+        sender.send(b"data")
+        sender.send(b"!", socket.MSG_OOB)
+        deadline = time.monotonic() + 5
+        while True:  # loopback delivers at once, but do not rely on it
+            readable, writable, exceptional = select.select(
+                [receiver, idle], [sender], [receiver, idle], 1
+            )
+            if exceptional or time.monotonic() > deadline:
+                break
+        assert readable == [receiver]
+        assert writable == [sender]
+        assert exceptional == [receiver]
+        assert receiver.recv(1, socket.MSG_OOB) == b"!"
