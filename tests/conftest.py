@@ -144,10 +144,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     concepts = sorted({concept for concept, _ in _cells})
     width = max(len("concept"), *(len(c) for c in concepts)) + 2
     cell_width = max(len("differs (asserted)"), *(len(c) for c in columns)) + 2
-    cell = _cell
 
     write = terminalreporter.write_line
     terminalreporter.section("async-rosetta matrix")
     write("concept".ljust(width) + "".join(c.ljust(cell_width) for c in columns))
     for concept in concepts:
-        write(concept.ljust(width) + "".join(cell(concept, c).ljust(cell_width) for c in columns))
+        write(concept.ljust(width) + "".join(_cell(concept, c).ljust(cell_width) for c in columns))
