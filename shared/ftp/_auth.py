@@ -1,0 +1,100 @@
+"""Password hashing (scrypt) and the user table: no plain passwords stored anywhere.
+
+A stored hash reads ``scrypt$n$r$p$salt_hex$hash_hex``, so the cost parameters
+travel with the hash and can be raised later without invalidating old entries.
+
+Error handling
+--------------
+:func:`verify_password` never raises on a malformed stored hash: it returns
+``False`` (a corrupt user entry must not crash a session, nor log anyone in).
+:func:`hash_password` raises :class:`ValueError` for invalid cost parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["ANONYMOUS_NAMES", "User", "Users", "hash_password", "verify_password"]
+
+ANONYMOUS_NAMES = frozenset({"anonymous", "ftp"})
+_DKLEN = 32
+# scrypt needs 128 * n * r bytes; allow a bit over the default's 16 MiB.
+_MAXMEM = 64 * 1024 * 1024
+
+
+def hash_password(password: str, *, n: int = 2**14, r: int = 8, p: int = 1) -> str:
+    """Hash *password* with a fresh random salt; return ``scrypt$n$r$p$salt$hash``.
+
+    Error handling: raises :class:`ValueError` if *n* is not a power of two > 1,
+    or the parameters need more memory than allowed.
+    """
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=_DKLEN
+    )
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether *password* matches *stored* (a :func:`hash_password` result).
+
+    The digests are compared with :func:`hmac.compare_digest` (constant time).
+
+    Error handling: a malformed *stored* value, or parameters scrypt rejects,
+    yields ``False``.
+    """
+    try:
+        scheme, n, r, p, salt_hex, hash_hex = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = bytes.fromhex(hash_hex)
+        digest = hashlib.scrypt(
+            password.encode("utf-8", "surrogateescape"),
+            salt=bytes.fromhex(salt_hex),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_MAXMEM,
+            dklen=len(expected) or _DKLEN,
+        )
+    except (ValueError, OverflowError, UnicodeError):
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A named account: its password hash and whether it may write."""
+
+    password_hash: str
+    write: bool = False
+
+
+class Users:
+    """Who may log in: named users (by hash) and, optionally, anonymous (read-only).
+
+    Error handling: :meth:`check` never raises; an unknown name costs one scrypt
+    run like a known one, so timing does not reveal which names exist.
+    """
+
+    def __init__(self, users: Mapping[str, User] | None = None, *, anonymous: bool = True) -> None:
+        self._users = dict(users or {})
+        self.anonymous = anonymous
+
+    def check(self, name: str, password: str) -> tuple[bool, bool]:
+        """Return ``(ok, may_write)`` for a login attempt."""
+        if name.lower() in ANONYMOUS_NAMES and name not in self._users:
+            return self.anonymous, False
+        user = self._users.get(name)
+        if user is None:
+            # Burn the same work as a real check (against any stored hash) and fail.
+            if self._users:
+                verify_password(password, next(iter(self._users.values())).password_hash)
+            return False, False
+        if verify_password(password, user.password_hash):
+            return True, user.write
+        return False, False
