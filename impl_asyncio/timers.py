@@ -67,65 +67,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import math
-import numbers
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+
+from shared.timergrid import Missed, catch_up, check_policy, check_repeat_count, check_seconds
 
 __all__ = ["Timer", "Tick", "ScheduledCall", "set_interval", "set_timeout", "interval"]
 
-Missed = Literal["skip", "burst"]
-
-
-# -- arguments ------------------------------------------------------------------------------
-
-
-def _seconds(what: str, value: object, *, zero_ok: bool = False) -> float:
-    accepted = "0 <= seconds < inf" if zero_ok else "0 < seconds < inf"
-    # bool is an int, but True seconds is a mistake, not a duration.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be a number of seconds, {accepted}; got {value!r}")
-    seconds = float(value)
-    if not (math.isfinite(seconds) and (seconds >= 0 if zero_ok else seconds > 0)):
-        raise ValueError(f"{what} must be a number of seconds, {accepted}; got {value!r}")
-    return seconds
-
-
-def _repeat_count(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"repeat_count must be an int >= 0 (0: forever); got {value!r}")
-    return value
-
-
-def _policy(value: object) -> Missed:
-    if value == "skip":
-        return "skip"
-    if value == "burst":
-        return "burst"
-    raise ValueError(f"missed must be 'skip' or 'burst'; got {value!r}")
-
-
-# -- the schedule ---------------------------------------------------------------------------
-
-
-def _catch_up(
-    slot: int, now: float, start: float, first: int, delay: float, last: int, missed: Missed
-) -> int:
-    """The slot to wait for instead of *slot*, whose deadline may have passed.
-
-    Slot *k* is due at ``start + (k - first) * delay``. *last* is the final slot
-    of a finite timer, 0 for none; it is never skipped.
-    """
-    if missed == "burst" or start + (slot - first) * delay >= now:
-        return slot
-    # The first slot due at or after now; the loops only correct float rounding.
-    target = max(slot, first + math.ceil((now - start) / delay))
-    while start + (target - first) * delay < now:
-        target += 1
-    while target > slot and start + (target - 1 - first) * delay >= now:
-        target -= 1
-    return min(target, last) if last else target
+# Argument checks and the grid arithmetic are shared by the three packages: shared/timergrid.py.
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -210,12 +160,12 @@ class Timer:
         missed: Missed = "skip",
     ) -> None:
         self._setup(
-            _seconds("Timer delay", delay),
-            _repeat_count(repeat_count),
+            check_seconds("Timer delay", delay),
+            check_repeat_count(repeat_count),
             task_group,
             on_timer,
             on_timer_complete,
-            _policy(missed),
+            check_policy(missed),
         )
 
     def _setup(
@@ -313,7 +263,7 @@ class Timer:
             while not run.stopped:  # stop() may come before this task first runs
                 slot += 1
                 now = asyncio.get_running_loop().time()
-                target = _catch_up(slot, now, run.start, run.first, delay, last, self.missed)
+                target = catch_up(slot, now, run.start, run.first, delay, last, self.missed)
                 dropped, slot = target - slot, target
                 deadline = run.start + (slot - run.first) * delay
                 await _sleep_until(deadline, run)  # a yield even when the deadline has passed
@@ -451,8 +401,8 @@ def set_interval(
     As :class:`Timer`: a bad *period* or *missed* raises :exc:`ValueError`; an
     exception from *fn* clears the interval and propagates through the group.
     """
-    seconds = _seconds("set_interval period", period)
-    return _scheduled_call(fn, args, seconds, 0, task_group, _policy(missed))
+    seconds = check_seconds("set_interval period", period)
+    return _scheduled_call(fn, args, seconds, 0, task_group, check_policy(missed))
 
 
 def set_timeout(
@@ -471,7 +421,7 @@ def set_timeout(
     A bad *delay* raises :exc:`ValueError`; an exception from *fn* propagates
     through the group.
     """
-    seconds = _seconds("set_timeout delay", delay, zero_ok=True)
+    seconds = check_seconds("set_timeout delay", delay, zero_ok=True)
     return _scheduled_call(fn, args, seconds, 1, task_group, "burst")
 
 
@@ -497,7 +447,7 @@ class _Interval:
         now = asyncio.get_running_loop().time()
         if self._start is None:
             self._start = now  # the grid starts when iteration does
-        slot = _catch_up(
+        slot = catch_up(
             self._slot + 1, now, self._start, 0, self._period, self._count, self._missed
         )
         await _sleep_until(self._start + slot * self._period)
@@ -521,7 +471,7 @@ def interval(
     A *period* that is not a number > 0, a *count* that is not ``None`` or an
     int >= 1, or a bad *missed* raises :exc:`ValueError` here, before iterating.
     """
-    seconds = _seconds("interval period", period)
+    seconds = check_seconds("interval period", period)
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         raise ValueError(f"interval count must be None (forever) or an int >= 1; got {count!r}")
-    return _Interval(seconds, count, _policy(missed))
+    return _Interval(seconds, count, check_policy(missed))
