@@ -45,11 +45,12 @@ closed.
 from __future__ import annotations
 
 import asyncio
-import errno
 import math
 import socket
 from collections.abc import Callable
 from typing import cast
+
+from shared.reactor import open_listener
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
 
@@ -77,24 +78,7 @@ def listen_backlog() -> int:
 async def _listen(host: str, port: int, backlog: int) -> socket.socket:
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(address)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise OSError(
-                    errno.EADDRINUSE, f"cannot listen on {host}:{port}: port {port} is in use"
-                ) from None
-            raise
-        sock.listen(backlog)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    return open_listener(infos[0], host, port, backlog)
 
 
 class _Connections:

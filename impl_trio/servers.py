@@ -59,6 +59,8 @@ from collections.abc import Callable
 
 import trio
 
+from shared.reactor import open_listener
+
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
 
 BUSY = b"busy\n"
@@ -90,24 +92,7 @@ async def _listen(host: str, port: int, backlog: int) -> socket.socket:
     infos = await trio.socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(address)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise OSError(
-                    errno.EADDRINUSE, f"cannot listen on {host}:{port}: port {port} is in use"
-                ) from None
-            raise
-        sock.listen(backlog)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    return open_listener(infos[0], host, port, backlog)
 
 
 class _Connections:

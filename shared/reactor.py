@@ -74,6 +74,7 @@ __all__ = [
     "Timer",
     "serve_echo",
     "listen_backlog",
+    "open_listener",
     "raise_fd_limit",
 ]
 
@@ -670,6 +671,43 @@ class _EchoServer:
             conn.close()
         self.reactor.remove(self.listener.fileno())
         self.listener.close()
+
+
+def open_listener(
+    address_info: tuple[int, int, int, str, tuple[object, ...]],
+    host: str,
+    port: int,
+    backlog: int,
+) -> socket.socket:
+    """A non-blocking listening socket for one ``getaddrinfo`` result.
+
+    The echo servers of the three packages resolve *host* their own way (the
+    loop's ``getaddrinfo``), then all bind the same way, here.
+
+    Error handling
+    --------------
+    A port in use raises :exc:`OSError` with ``errno.EADDRINUSE`` and a message
+    naming the port; any other failure propagates. The socket is closed on every
+    failure.
+    """
+    family, kind, proto, _, address = address_info
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise OSError(
+                    errno.EADDRINUSE, f"cannot listen on {host}:{port}: port {port} is in use"
+                ) from None
+            raise
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _listen(host: str, port: int) -> socket.socket:
