@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from shared.ftp import (
     COMMANDS,
     Action,
+    CheckPassword,
     Close,
     CloseData,
     Config,
@@ -160,15 +161,21 @@ def make_fs() -> FakeFS:
 
 
 def connect(fs: FakeFS | None = None, *, client: tuple[str, int] = CLIENT) -> Connection:
-    users = Users({"alice": ALICE, "bob": BOB})
+    users = USERS
     config = Config(login_delay=0.5)
     return Connection(fs or make_fs(), ROOT, client_address=client, users=users, config=config)
 
 
+USERS = Users({"alice": ALICE, "bob": BOB})
+
+
 def drain(conn: Connection) -> list[Action]:
+    """Every action until the core waits; password checks are answered inline."""
     out: list[Action] = []
     while not isinstance(action := conn.next_action(), Wait):
         out.append(action)
+        if isinstance(action, CheckPassword):
+            conn.password_checked(*USERS.check(action.user, action.password))
     return out
 
 
@@ -242,15 +249,38 @@ def test_failed_logins_are_delayed_and_the_third_closes() -> None:
     for _ in range(2):
         send(conn, "USER alice")
         actions = send(conn, "PASS wrong")
-        assert actions[0] == Delay(0.5)  # the delay comes before the reply
+        assert actions[0] == CheckPassword("alice", "wrong")  # hashed off the loop
+        assert actions[1] == Delay(0.5)  # the delay comes before the reply
         assert codes(actions) == [530]
     send(conn, "USER nobody")
     actions = send(conn, "PASS whatever")
-    assert actions[0] == Delay(0.5)
+    assert actions[1] == Delay(0.5)
     assert codes(actions) == [421]
     assert isinstance(actions[-1], Close)
     assert conn.closed
     assert send(conn, "USER alice") == []  # input after the close is ignored
+
+
+def test_password_check_pauses_the_session() -> None:
+    conn = connect()
+    drain(conn)
+    send(conn, "USER alice")
+    conn.receive_data(b"PASS secret\r\nPWD\r\n")
+    assert conn.next_action() == CheckPassword("alice", "secret")
+    assert conn.next_action() is Wait.PAUSED  # PWD waits for the verdict
+    assert "secret" not in repr(CheckPassword("alice", "secret"))
+    conn.password_checked(True, True)
+    conn.password_checked(False, False)  # a second answer is ignored
+    assert codes(drain(conn)) == [230, 257]
+
+
+def test_anonymous_login_needs_no_hashing() -> None:
+    conn = connect()
+    drain(conn)
+    send(conn, "USER anonymous")
+    actions = send(conn, "PASS me@example.com")
+    assert not any(isinstance(a, CheckPassword) for a in actions)
+    assert codes(actions) == [230]
 
 
 def test_success_resets_the_failure_count() -> None:
@@ -887,7 +917,9 @@ def run(
             continue
         assert action is not Wait.PAUSED  # the request was answered below
         seen.append(action)
-        if isinstance(action, OpenPassiveListener):
+        if isinstance(action, CheckPassword):
+            conn.password_checked(*USERS.check(action.user, action.password))
+        elif isinstance(action, OpenPassiveListener):
             if choices is None or choices.draw(st.booleans()):
                 conn.passive_opened("127.0.0.1", 50000)
             else:

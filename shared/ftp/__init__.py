@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from shared.ftp._actions import (
     Action,
+    CheckPassword,
     Close,
     CloseData,
     Delay,
@@ -38,6 +39,7 @@ from shared.ftp._state import DataState, FTPStateError, SessionState
 __all__ = [
     "COMMANDS",
     "Action",
+    "CheckPassword",
     "Close",
     "CloseData",
     "CommandSpec",

@@ -15,10 +15,11 @@ callbacks (``passive_failed``, ``transfer_failed``), never by raising into it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "Action",
+    "CheckPassword",
     "Close",
     "CloseData",
     "Delay",
@@ -36,7 +37,8 @@ class Wait(enum.Enum):
 
     #: Read more bytes from the control connection and call ``receive_data``.
     NEED_DATA = "NEED_DATA"
-    #: The core waits for a callback (``passive_opened``/``passive_failed``) first.
+    #: The core waits for a callback (``passive_opened``/``passive_failed`` or
+    #: ``password_checked``) first.
     PAUSED = "PAUSED"
 
 
@@ -52,6 +54,20 @@ class Delay:
     """Sleep *seconds* before performing the next action (failed-login throttling)."""
 
     seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CheckPassword:
+    """Check a named user's password off the event loop, then call ``password_checked``.
+
+    scrypt is meant to be slow (tens of milliseconds of CPU): run on the loop, one
+    login would stall every other session. The shell runs ``Users.check(user,
+    password)`` on a worker thread and passes its ``(ok, may_write)`` back.
+    Anonymous logins need no hashing and never come through here.
+    """
+
+    user: str
+    password: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,5 +138,13 @@ class ReceiveFile(_Transfer):
 
 
 Action = (
-    SendReply | Delay | Close | OpenPassiveListener | CloseData | SendFile | SendData | ReceiveFile
+    SendReply
+    | Delay
+    | CheckPassword
+    | Close
+    | OpenPassiveListener
+    | CloseData
+    | SendFile
+    | SendData
+    | ReceiveFile
 )

@@ -85,9 +85,13 @@ class Users:
         self._users = dict(users or {})
         self.anonymous = anonymous
 
+    def is_anonymous(self, name: str) -> bool:
+        """Whether *name* logs in anonymously (no password hash to check)."""
+        return name.lower() in ANONYMOUS_NAMES and name not in self._users
+
     def check(self, name: str, password: str) -> tuple[bool, bool]:
         """Return ``(ok, may_write)`` for a login attempt."""
-        if name.lower() in ANONYMOUS_NAMES and name not in self._users:
+        if self.is_anonymous(name):
             return self.anonymous, False
         user = self._users.get(name)
         if user is None:

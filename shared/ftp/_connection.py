@@ -11,6 +11,9 @@ The I/O contract (all a shell needs)::
             pass  # unreachable if OpenPassiveListener is answered before looping
         elif isinstance(action, SendReply):   await control.send_all(action.data)
         elif isinstance(action, Delay):       await sleep(action.seconds)
+        elif isinstance(action, CheckPassword):
+            ok, write = await run_in_thread(users.check, action.user, action.password)
+            conn.password_checked(ok, write)    # before looping again
         elif isinstance(action, Close):       break
         elif isinstance(action, OpenPassiveListener):
             port = await open_listener()        # then exactly one of:
@@ -47,6 +50,7 @@ from dataclasses import dataclass
 
 from shared.ftp._actions import (
     Action,
+    CheckPassword,
     Close,
     CloseData,
     Delay,
@@ -219,6 +223,7 @@ class Connection:
         self._user: str | None = None
         self._may_write = False
         self._failures = 0
+        self._checking = False
         self._ascii = True  # RFC 959's default TYPE is A
         self._rest = 0
         self._rename_from: str | None = None
@@ -253,7 +258,7 @@ class Connection:
         while not self._actions:
             if self.closed:
                 return Wait.NEED_DATA
-            if self.data.state is DataState.PASSIVE_OPENING:
+            if self.data.state is DataState.PASSIVE_OPENING or self._checking:
                 return Wait.PAUSED
             if not self._reader.lines:
                 return Wait.NEED_DATA
@@ -288,6 +293,12 @@ class Connection:
         if self.data.state is DataState.PASSIVE_OPENING:
             self.data.fire(DataEvent.PASV_FAILED)
             self._reply(425, "Cannot open passive connection.")
+
+    def password_checked(self, ok: bool, may_write: bool) -> None:
+        """The result of the :class:`CheckPassword` asked for: ``Users.check``'s pair."""
+        if self._checking:
+            self._checking = False
+            self._login_result(ok, may_write)
 
     def data_peer_allowed(self, host: str) -> bool:
         """Whether a passive data connection from *host* may be used (else keep waiting)."""
@@ -417,7 +428,15 @@ class Connection:
         if self.session.state is not SessionState.AWAIT_PASS or self._user is None:
             self._reply(503, "Login with USER first.")
             return
-        ok, may_write = self._users.check(self._user, arg)
+        if self._users.is_anonymous(self._user):
+            self._login_result(self._users.anonymous, False)
+            return
+        self._checking = True  # next_action pauses until password_checked()
+        self._actions.append(CheckPassword(self._user, arg))
+
+    def _login_result(self, ok: bool, may_write: bool) -> None:
+        if self.closed:
+            return  # the peer went away while its password was being checked
         if ok:
             self.session.fire(SessionEvent.PASS_OK)
             self._failures, self._may_write = 0, may_write
