@@ -35,10 +35,19 @@ from shared.ftp._connection import Config, Connection, TransferError
 from shared.ftp._listing import list_line, mlsx_line
 from shared.ftp._paths import FileSystem, Jail, PathError, StatLike, normalize_virtual
 from shared.ftp._state import DataState, FTPStateError, SessionState
+from shared.ftp._support import (
+    AddressLimiter,
+    OSFileSystem,
+    ServerOptions,
+    Upload,
+    configure_control_socket,
+    open_passive_listener,
+)
 
 __all__ = [
     "COMMANDS",
     "Action",
+    "AddressLimiter",
     "CheckPassword",
     "Close",
     "CloseData",
@@ -50,22 +59,27 @@ __all__ = [
     "FTPStateError",
     "FileSystem",
     "Jail",
+    "OSFileSystem",
     "OpenPassiveListener",
     "PathError",
     "ReceiveFile",
     "SendData",
     "SendFile",
     "SendReply",
+    "ServerOptions",
     "SessionState",
     "StatLike",
     "TransferError",
+    "Upload",
     "User",
     "Users",
     "Wait",
+    "configure_control_socket",
     "format_reply",
     "hash_password",
     "list_line",
     "mlsx_line",
     "normalize_virtual",
+    "open_passive_listener",
     "verify_password",
 ]

@@ -1,0 +1,333 @@
+"""An FTP server on asyncio: the shared sans-I/O core, driven by tasks and raw sockets.
+
+All protocol logic is :class:`shared.ftp.Connection`; this shell only performs
+the actions it asks for. A session is two tasks: the control loop, which feeds
+the core and carries out its actions in order, and a reader, which reads the
+control socket. A transfer is a third task. Both the reader and a finished
+transfer put what they have into the session's one-slot ``inbox``, so the
+control loop waits on a single queue, and a client that keeps sending gets
+nothing read until the core has taken the previous chunk. ABOR is cancellation
+at work: the core asks for :class:`~shared.ftp.CloseData`, the shell cancels
+the transfer task and waits for it to unwind.
+
+Sockets are non-blocking and moved with :mod:`impl_asyncio.readiness` (the
+loop's ``add_reader``/``add_writer``); files are opened and written on worker
+threads (``run_in_executor``), and downloads go out with :func:`os.sendfile`,
+so file bytes never pass through Python. asyncio's own ``loop.sock_sendfile``
+does the same on the selector loop, but uvloop does not implement it.
+
+Error handling
+--------------
+A *root* that is not a directory raises :exc:`NotADirectoryError`; a port in
+use raises :exc:`OSError` naming it, before ``ready`` is called. Clients never
+see an exception: the core turns bad input into replies, a connection over the
+limits gets 421 and is closed, a silent one gets 421 after ``idle_timeout``, a
+stalled transfer fails with 426 after ``data_timeout``, a file error with 451.
+Cancelling :func:`serve_ftp` closes the listener and every session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from shared.ftp import (
+    CheckPassword,
+    Close,
+    CloseData,
+    Connection,
+    Delay,
+    OpenPassiveListener,
+    ReceiveFile,
+    SendData,
+    SendFile,
+    SendReply,
+    TransferError,
+    Users,
+    Wait,
+)
+from shared.ftp._support import (
+    IDLE_TIMEOUT_REPLY,
+    TOO_MANY_REPLY,
+    AddressLimiter,
+    OSFileSystem,
+    ServerOptions,
+    Upload,
+    configure_control_socket,
+    open_passive_listener,
+)
+from shared.reactor import open_listener
+
+from .readiness import recv_some, send_all, wait_readable, wait_writable
+from .servers import listen_backlog
+
+__all__ = ["serve_ftp"]
+
+_T = TypeVar("_T")
+_log = logging.getLogger(__name__)
+_CHUNK = 256 * 1024
+_WRITE_BATCH = 1024 * 1024  # bytes gathered per thread hop when storing
+_Outcome = tuple[int, TransferError | None]  # a finished transfer: (transfer_id, error)
+
+
+class _Failed(Exception):
+    def __init__(self, error: TransferError) -> None:
+        self.error = error
+
+
+class _Session:
+    def __init__(self, sock: socket.socket, root: str, users: Users, opts: ServerOptions) -> None:
+        self.sock, self.users, self.opts = sock, users, opts
+        self.peer, self.local = sock.getpeername(), sock.getsockname()
+        self.conn = Connection(
+            OSFileSystem(), root, client_address=self.peer[:2], users=users, config=opts.core
+        )
+        self.inbox: asyncio.Queue[bytes | _Outcome] = asyncio.Queue(1)
+        self.transfer: asyncio.Task[None] | None = None
+        self.listener: socket.socket | None = None
+        self.listener_deadline = 0.0
+        self.loop = asyncio.get_running_loop()
+
+    async def run(self) -> None:
+        reader = asyncio.create_task(self._read())
+        try:
+            await self._drive()
+        finally:
+            reader.cancel()
+            await self._close_data()
+            await asyncio.wait([reader])
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                data = await recv_some(self.sock, 4096)
+            except ConnectionError:
+                data = b""
+            await self.inbox.put(data)
+            if not data:
+                return
+
+    async def _drive(self) -> None:
+        conn = self.conn
+        while True:
+            action = conn.next_action()
+            if action is Wait.NEED_DATA:
+                busy = self.transfer is not None and not self.transfer.done()
+                try:
+                    async with asyncio.timeout(None if busy else self.opts.idle_timeout):
+                        item = await self.inbox.get()
+                except TimeoutError:
+                    await send_all(self.sock, IDLE_TIMEOUT_REPLY)
+                    return
+                if isinstance(item, bytes):
+                    conn.receive_data(item)
+                elif item[1] is None:
+                    conn.transfer_complete(item[0])
+                else:
+                    conn.transfer_failed(item[0], item[1])
+            elif action is Wait.PAUSED:
+                raise AssertionError("every request is answered before looping")
+            elif isinstance(action, SendReply):
+                await send_all(self.sock, action.data)
+            elif isinstance(action, Delay):
+                await asyncio.sleep(action.seconds)
+            elif isinstance(action, CheckPassword):
+                check = self.users.check
+                ok, write = await self.loop.run_in_executor(
+                    None, check, action.user, action.password
+                )
+                conn.password_checked(ok, write)
+            elif isinstance(action, Close):
+                return
+            elif isinstance(action, OpenPassiveListener):
+                await self._close_data()
+                try:
+                    self.listener = open_passive_listener(self.local[0], self.opts.passive_ports)
+                except OSError:
+                    conn.passive_failed()
+                    continue
+                self.listener_deadline = self.loop.time() + self.opts.passive_timeout
+                conn.passive_opened(self.local[0], self.listener.getsockname()[1])
+            elif isinstance(action, CloseData):
+                await self._close_data()
+            else:
+                self.transfer = asyncio.create_task(self._transfer(action))
+
+    async def _close_data(self) -> None:
+        if self.transfer is not None:
+            self.transfer.cancel()
+            await asyncio.wait([self.transfer])  # unlike `await task`, keeps our own cancel
+            self.transfer = None
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+
+    async def _transfer(self, action: SendFile | SendData | ReceiveFile) -> None:
+        try:
+            data = await self._open_data(action.connect_to)
+            with data:
+                if isinstance(action, SendData):
+                    await self._io(send_all(data, action.data))
+                elif isinstance(action, SendFile):
+                    await self._send_file(data, action)
+                else:
+                    await self._receive_file(data, action)
+            outcome: _Outcome = (action.transfer_id, None)
+        except _Failed as exc:
+            outcome = (action.transfer_id, exc.error)
+        except Exception:  # a bug here must not leave the client waiting for a reply
+            _log.exception("FTP transfer %d for %s failed", action.transfer_id, self.peer)
+            outcome = (action.transfer_id, TransferError.LOCAL_ERROR)
+        await self.inbox.put(outcome)
+
+    async def _io(self, step: Awaitable[_T]) -> _T:
+        """One data-connection step, bounded by ``data_timeout``; failures are 426."""
+        try:
+            async with asyncio.timeout(self.opts.data_timeout):
+                return await step
+        except (TimeoutError, OSError):
+            raise _Failed(TransferError.CONNECTION_LOST) from None
+
+    async def _open_data(self, target: tuple[str, int] | None) -> socket.socket:
+        try:
+            if target is not None:  # active mode: the core vetted the address
+                family = socket.AF_INET6 if ":" in target[0] else socket.AF_INET
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                sock.setblocking(False)
+                try:
+                    async with asyncio.timeout(self.opts.data_timeout):
+                        await self.loop.sock_connect(sock, target)
+                except BaseException:
+                    sock.close()
+                    raise
+                return sock
+            listener = self.listener
+            if listener is None:
+                raise _Failed(TransferError.NO_CONNECTION)
+            async with asyncio.timeout_at(self.listener_deadline):
+                while True:  # the first connection from the client's own address wins
+                    sock, peer = await self.loop.sock_accept(listener)
+                    sock.setblocking(False)
+                    if self.conn.data_peer_allowed(peer[0]):
+                        listener.close()
+                        self.listener = None
+                        return sock
+                    sock.close()  # someone else: refuse them, keep waiting
+        except (TimeoutError, OSError):
+            raise _Failed(TransferError.NO_CONNECTION) from None
+
+    async def _send_file(self, data: socket.socket, action: SendFile) -> None:
+        try:
+            fd = await self.loop.run_in_executor(None, os.open, action.path, os.O_RDONLY)
+        except OSError:
+            raise _Failed(TransferError.LOCAL_ERROR) from None
+        try:
+            offset = action.offset
+            while True:
+                try:
+                    sent = os.sendfile(data.fileno(), fd, offset, _CHUNK * 16)
+                except BlockingIOError:
+                    await self._io(wait_writable(data))
+                    continue
+                except OSError:
+                    raise _Failed(TransferError.CONNECTION_LOST) from None
+                if not sent:
+                    return  # end of file
+                offset += sent
+                await asyncio.sleep(0)  # a fast client must not starve the other sessions
+        finally:
+            os.close(fd)
+
+    async def _receive_file(self, data: socket.socket, action: ReceiveFile) -> None:
+        run = self.loop.run_in_executor
+        try:
+            upload = await run(None, Upload, action.path, action.offset, action.append)
+        except OSError:
+            raise _Failed(TransferError.LOCAL_ERROR) from None
+        try:
+            batch = bytearray()
+            while chunk := await self._io(recv_some(data, _CHUNK)):
+                batch += chunk
+                if len(batch) >= _WRITE_BATCH:
+                    await run(None, upload.write, bytes(batch))
+                    batch.clear()
+            await run(None, upload.write, bytes(batch))
+            await run(None, upload.commit)
+        except OSError:
+            upload.discard()
+            raise _Failed(TransferError.LOCAL_ERROR) from None
+        except BaseException:
+            upload.discard()  # aborted or failed: nothing appears under the final name
+            raise
+
+
+async def serve_ftp(
+    root: str,
+    host: str = "127.0.0.1",
+    port: int = 2121,
+    *,
+    users: Users | None = None,
+    options: ServerOptions | None = None,
+    ready: Callable[[str, int], object] | None = None,
+) -> None:
+    """Serve the directory *root* over FTP until this task is cancelled.
+
+    *users* defaults to anonymous read-only access. ``ready(host, port)`` is
+    called once with the bound address (``port=0`` binds an ephemeral port).
+    """
+    loop = asyncio.get_running_loop()
+    if not await loop.run_in_executor(None, os.path.isdir, root):
+        raise NotADirectoryError(errno.ENOTDIR, f"the FTP root must be a directory: {root!r}")
+    users = users if users is not None else Users()
+    opts = options if options is not None else ServerOptions()
+    limiter = AddressLimiter(opts)
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    listener = open_listener(infos[0], host, port, listen_backlog())
+    sessions: set[asyncio.Task[None]] = set()
+
+    async def session(sock: socket.socket, address: str) -> None:
+        try:
+            await _Session(sock, root, users, opts).run()
+        except OSError:
+            pass  # the control connection broke: the session is over, the server is fine
+        finally:
+            sock.close()
+            limiter.release(address)
+
+    try:
+        if ready is not None:
+            ready(*listener.getsockname()[:2])
+        while True:
+            await wait_readable(listener)
+            while True:  # accept until EAGAIN: a storm must not overflow the backlog
+                try:
+                    sock, peer = listener.accept()
+                except BlockingIOError:
+                    break
+                except OSError as exc:
+                    if exc.errno == errno.ECONNABORTED:
+                        continue
+                    await asyncio.sleep(0.1)  # out of descriptors: let sessions end first
+                    break
+                sock.setblocking(False)
+                if not limiter.admit(peer[0]):
+                    with contextlib.suppress(OSError):
+                        sock.send(TOO_MANY_REPLY)
+                    sock.close()
+                    continue
+                configure_control_socket(sock)
+                task = asyncio.create_task(session(sock, peer[0]))
+                sessions.add(task)
+                task.add_done_callback(sessions.discard)
+    finally:
+        listener.close()
+        for task in sessions:
+            task.cancel()
+        if sessions:
+            await asyncio.wait(sessions)

@@ -1,0 +1,227 @@
+"""What the three FTP shells share that is neither protocol nor async: sockets, files, limits.
+
+The protocol lives in :class:`~shared.ftp.Connection`; the event loop in each
+shell. What is left is plain synchronous code that would otherwise be written
+three times: the server's options, the per-address connection count, binding a
+passive listener inside a port range, the control socket's options, the
+:class:`~shared.ftp.FileSystem` over :mod:`os`, and uploads that land under
+their final name only when complete.
+
+Error handling
+--------------
+:class:`ServerOptions` raises :class:`ValueError` naming the field and what it
+accepts. :func:`open_passive_listener` raises :class:`OSError` when no port in
+the range is free (the shell answers 425). :class:`Upload` methods raise
+:class:`OSError`; :meth:`Upload.discard` never does.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import socket
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+
+from shared.ftp._commands import format_reply
+from shared.ftp._connection import Config
+
+__all__ = [
+    "IDLE_TIMEOUT_REPLY",
+    "OSFileSystem",
+    "ServerOptions",
+    "TOO_MANY_REPLY",
+    "AddressLimiter",
+    "Upload",
+    "configure_control_socket",
+    "open_passive_listener",
+]
+
+#: Sent before closing a control connection that stayed silent past ``idle_timeout``.
+IDLE_TIMEOUT_REPLY = format_reply(421, "Idle timeout; closing the control connection.")
+#: Sent to a connection over ``max_connections`` or ``max_per_address``, then closed.
+TOO_MANY_REPLY = format_reply(421, "Too many connections; try again later.")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Limits and timeouts of a server (the protocol's own settings are in ``core``).
+
+    Timeouts are in seconds. ``passive_ports`` is an inclusive ``(first, last)``
+    range for PASV/EPSV listeners (for a firewall), or ``None`` for any free port.
+    """
+
+    idle_timeout: float = 300.0  # control connection silent, no transfer running
+    data_timeout: float = 30.0  # a data connection moving no byte
+    passive_timeout: float = 30.0  # a passive listener nobody connects to
+    max_connections: int = 1000
+    max_per_address: int = 50
+    passive_ports: tuple[int, int] | None = None
+    core: Config = field(default_factory=Config)
+
+    def __post_init__(self) -> None:
+        for name in ("idle_timeout", "data_timeout", "passive_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a number of seconds; got {value!r}")
+            if math.isnan(value) or value <= 0:
+                raise ValueError(f"{name} must be a number of seconds > 0; got {value!r}")
+        for name in ("max_connections", "max_per_address"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        if self.passive_ports is not None:
+            first, last = self.passive_ports
+            if not 1024 <= first <= last <= 65535:
+                raise ValueError(
+                    "passive_ports must be a range FIRST-LAST with "
+                    f"1024 <= FIRST <= LAST <= 65535; got {first}-{last}"
+                )
+
+
+class AddressLimiter:
+    """Counts open control connections, in total and per client address."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self._max_total = options.max_connections
+        self._max_each = options.max_per_address
+        self._per_address: Counter[str] = Counter()
+        self.total = 0
+
+    def admit(self, host: str) -> bool:
+        """Count a new connection from *host*; ``False`` (nothing counted) if over a limit."""
+        if self.total >= self._max_total or self._per_address[host] >= self._max_each:
+            return False
+        self.total += 1
+        self._per_address[host] += 1
+        return True
+
+    def release(self, host: str) -> None:
+        """Forget one connection from *host* (one admitted earlier)."""
+        self.total -= 1
+        self._per_address[host] -= 1
+        if not self._per_address[host]:
+            del self._per_address[host]  # bounded by open connections, not by history
+
+
+def configure_control_socket(sock: socket.socket) -> None:
+    """Options every shell sets on an accepted control connection.
+
+    ``SO_OOBINLINE``: ftplib sends ABOR's Telnet IP/Synch as TCP urgent data;
+    inline, that byte arrives in the stream (where the core filters it) instead
+    of being left out of band. ``TCP_NODELAY``: replies are small and each one
+    is awaited by the client, so Nagle's algorithm would only add delay.
+    """
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def open_passive_listener(local_host: str, ports: tuple[int, int] | None) -> socket.socket:
+    """A non-blocking listener on the control connection's local address.
+
+    Binding to that address (not a wildcard) means the data connection reaches
+    the interface the client already uses. Within *ports*, start at a random
+    port so concurrent sessions do not all race for the first one.
+
+    Error handling: raises :class:`OSError` if no port is free.
+    """
+    family = socket.AF_INET6 if ":" in local_host else socket.AF_INET
+    candidates = [0]
+    if ports is not None:
+        first, last = ports
+        start = random.randint(first, last)
+        candidates = [*range(start, last + 1), *range(first, start)]
+    for port in candidates:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.bind((local_host, port))
+            sock.listen(8)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            continue
+        return sock
+    raise OSError(f"no free passive port in {ports[0]}-{ports[1]}" if ports else "cannot listen")
+
+
+class OSFileSystem:
+    """:class:`shared.ftp.FileSystem` over :mod:`os`: metadata calls, all quick."""
+
+    def realpath(self, path: str) -> str:
+        return os.path.realpath(path)
+
+    def stat(self, path: str) -> os.stat_result:
+        return os.stat(path)
+
+    def listdir(self, path: str) -> list[str]:
+        return os.listdir(path)
+
+    def mkdir(self, path: str) -> None:
+        os.mkdir(path)
+
+    def rmdir(self, path: str) -> None:
+        os.rmdir(path)
+
+    def remove(self, path: str) -> None:
+        os.remove(path)
+
+    def rename(self, src: str, dst: str) -> None:
+        os.rename(src, dst)
+
+
+class Upload:
+    """An upload written to a temporary file beside *path*, renamed over it when complete.
+
+    An interrupted STOR therefore never leaves a half-written file under the
+    final name, and a file being replaced stays intact until the new one is
+    whole. For REST (*offset* > 0) and APPE the temporary file starts as a copy
+    of the existing file's first *offset* bytes (or all of it). Call from a
+    worker thread: the copy and every write may block on the disk.
+
+    Error handling: the constructor, :meth:`write` and :meth:`commit` raise
+    :class:`OSError` (the temporary file is removed if the constructor fails);
+    :meth:`discard` never raises.
+    """
+
+    def __init__(self, path: str, offset: int, append: bool) -> None:
+        self.path = path
+        directory, name = os.path.split(path)
+        fd, self.temp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        self._file = os.fdopen(fd, "wb", buffering=0)
+        try:
+            if append or offset:
+                try:
+                    with open(path, "rb") as old:
+                        size = os.fstat(old.fileno()).st_size
+                        keep = size if append else min(offset, size)
+                        while keep:
+                            done = os.copy_file_range(old.fileno(), fd, keep)
+                            if not done:
+                                break
+                            keep -= done
+                except FileNotFoundError:
+                    pass  # APPE to a new file; REST past a missing file starts empty
+        except BaseException:
+            self.discard()
+            raise
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Append *data* (all of it)."""
+        self._file.write(data)
+
+    def commit(self) -> None:
+        """Rename the complete temporary file over the final name."""
+        os.fchmod(self._file.fileno(), 0o644)  # mkstemp creates it 0600
+        self._file.close()
+        os.replace(self.temp_path, self.path)
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (an aborted or failed upload)."""
+        try:
+            self._file.close()
+            os.unlink(self.temp_path)
+        except OSError:
+            pass
