@@ -29,39 +29,15 @@ Cancelling :func:`serve_ftp` closes the listener and every session.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
+import functools
 import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from shared.ftp import (
-    CheckPassword,
-    Close,
-    CloseData,
-    Connection,
-    Delay,
-    OpenPassiveListener,
-    ReceiveFile,
-    SendData,
-    SendFile,
-    SendReply,
-    TransferError,
-    Users,
-    Wait,
-)
-from shared.ftp._support import (
-    IDLE_TIMEOUT_REPLY,
-    TOO_MANY_REPLY,
-    AddressLimiter,
-    OSFileSystem,
-    ServerOptions,
-    Upload,
-    configure_control_socket,
-    open_passive_listener,
-)
+from shared import ftp
 from shared.reactor import open_listener
 
 from .readiness import recv_some, send_all, wait_readable, wait_writable
@@ -73,20 +49,24 @@ _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
 _CHUNK = 256 * 1024
 _WRITE_BATCH = 1024 * 1024  # bytes gathered per thread hop when storing
-_Outcome = tuple[int, TransferError | None]  # a finished transfer: (transfer_id, error)
+_SENDFILE_MAX = 4 * 1024 * 1024
+_Outcome = tuple[int, ftp.TransferError | None]  # a finished transfer: (transfer_id, error)
+_Transfer = ftp.SendFile | ftp.SendData | ftp.ReceiveFile
 
 
 class _Failed(Exception):
-    def __init__(self, error: TransferError) -> None:
+    def __init__(self, error: ftp.TransferError) -> None:
         self.error = error
 
 
 class _Session:
-    def __init__(self, sock: socket.socket, root: str, users: Users, opts: ServerOptions) -> None:
+    def __init__(
+        self, sock: socket.socket, root: str, users: ftp.Users, opts: ftp.ServerOptions
+    ) -> None:
         self.sock, self.users, self.opts = sock, users, opts
         self.peer, self.local = sock.getpeername(), sock.getsockname()
-        self.conn = Connection(
-            OSFileSystem(), root, client_address=self.peer[:2], users=users, config=opts.core
+        self.conn = ftp.Connection(
+            ftp.OSFileSystem(), root, client_address=self.peer[:2], users=users, config=opts.core
         )
         self.inbox: asyncio.Queue[bytes | _Outcome] = asyncio.Queue(1)
         self.transfer: asyncio.Task[None] | None = None
@@ -117,13 +97,13 @@ class _Session:
         conn = self.conn
         while True:
             action = conn.next_action()
-            if action is Wait.NEED_DATA:
+            if action is ftp.Wait.NEED_DATA:
                 busy = self.transfer is not None and not self.transfer.done()
                 try:
                     async with asyncio.timeout(None if busy else self.opts.idle_timeout):
                         item = await self.inbox.get()
                 except TimeoutError:
-                    await send_all(self.sock, IDLE_TIMEOUT_REPLY)
+                    await send_all(self.sock, ftp.IDLE_TIMEOUT_REPLY)
                     return
                 if isinstance(item, bytes):
                     conn.receive_data(item)
@@ -131,30 +111,27 @@ class _Session:
                     conn.transfer_complete(item[0])
                 else:
                     conn.transfer_failed(item[0], item[1])
-            elif action is Wait.PAUSED:
+            elif action is ftp.Wait.PAUSED:
                 raise AssertionError("every request is answered before looping")
-            elif isinstance(action, SendReply):
+            elif isinstance(action, ftp.SendReply):
                 await send_all(self.sock, action.data)
-            elif isinstance(action, Delay):
+            elif isinstance(action, ftp.Delay):
                 await asyncio.sleep(action.seconds)
-            elif isinstance(action, CheckPassword):
-                check = self.users.check
-                ok, write = await self.loop.run_in_executor(
-                    None, check, action.user, action.password
-                )
-                conn.password_checked(ok, write)
-            elif isinstance(action, Close):
+            elif isinstance(action, ftp.CheckPassword):  # scrypt: on a thread
+                check = functools.partial(self.users.check, action.user, action.password)
+                conn.password_checked(*await self.loop.run_in_executor(None, check))
+            elif isinstance(action, ftp.Close):
                 return
-            elif isinstance(action, OpenPassiveListener):
+            elif isinstance(action, ftp.OpenPassiveListener):
                 await self._close_data()
                 try:
-                    self.listener = open_passive_listener(self.local[0], self.opts.passive_ports)
+                    self.listener = ftp.open_passive_listener(self.local[0], self.opts)
                 except OSError:
                     conn.passive_failed()
                     continue
                 self.listener_deadline = self.loop.time() + self.opts.passive_timeout
                 conn.passive_opened(self.local[0], self.listener.getsockname()[1])
-            elif isinstance(action, CloseData):
+            elif isinstance(action, ftp.CloseData):
                 await self._close_data()
             else:
                 self.transfer = asyncio.create_task(self._transfer(action))
@@ -168,13 +145,13 @@ class _Session:
             self.listener.close()
             self.listener = None
 
-    async def _transfer(self, action: SendFile | SendData | ReceiveFile) -> None:
+    async def _transfer(self, action: _Transfer) -> None:
         try:
             data = await self._open_data(action.connect_to)
             with data:
-                if isinstance(action, SendData):
+                if isinstance(action, ftp.SendData):
                     await self._io(send_all(data, action.data))
-                elif isinstance(action, SendFile):
+                elif isinstance(action, ftp.SendFile):
                     await self._send_file(data, action)
                 else:
                     await self._receive_file(data, action)
@@ -183,7 +160,7 @@ class _Session:
             outcome = (action.transfer_id, exc.error)
         except Exception:  # a bug here must not leave the client waiting for a reply
             _log.exception("FTP transfer %d for %s failed", action.transfer_id, self.peer)
-            outcome = (action.transfer_id, TransferError.LOCAL_ERROR)
+            outcome = (action.transfer_id, ftp.TransferError.LOCAL_ERROR)
         await self.inbox.put(outcome)
 
     async def _io(self, step: Awaitable[_T]) -> _T:
@@ -192,51 +169,51 @@ class _Session:
             async with asyncio.timeout(self.opts.data_timeout):
                 return await step
         except (TimeoutError, OSError):
-            raise _Failed(TransferError.CONNECTION_LOST) from None
+            raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
 
     async def _open_data(self, target: tuple[str, int] | None) -> socket.socket:
         try:
             if target is not None:  # active mode: the core vetted the address
-                family = socket.AF_INET6 if ":" in target[0] else socket.AF_INET
-                sock = socket.socket(family, socket.SOCK_STREAM)
-                sock.setblocking(False)
+                sock = ftp.start_connect(target)
                 try:
                     async with asyncio.timeout(self.opts.data_timeout):
-                        await self.loop.sock_connect(sock, target)
+                        await wait_writable(sock)
+                    ftp.finish_connect(sock)
                 except BaseException:
                     sock.close()
                     raise
                 return sock
-            listener = self.listener
+            listener, self.listener = self.listener, None  # one connection per PASV
             if listener is None:
-                raise _Failed(TransferError.NO_CONNECTION)
-            async with asyncio.timeout_at(self.listener_deadline):
-                while True:  # the first connection from the client's own address wins
-                    sock, peer = await self.loop.sock_accept(listener)
-                    sock.setblocking(False)
-                    if self.conn.data_peer_allowed(peer[0]):
-                        listener.close()
-                        self.listener = None
-                        return sock
-                    sock.close()  # someone else: refuse them, keep waiting
+                raise _Failed(ftp.TransferError.NO_CONNECTION)
+            with listener:
+                async with asyncio.timeout_at(self.listener_deadline):
+                    allowed = self.conn.data_peer_allowed
+                    while (accepted := ftp.accept_data_connection(listener, allowed)) is None:
+                        await wait_readable(listener)
+            return accepted
         except (TimeoutError, OSError):
-            raise _Failed(TransferError.NO_CONNECTION) from None
+            raise _Failed(ftp.TransferError.NO_CONNECTION) from None
 
-    async def _send_file(self, data: socket.socket, action: SendFile) -> None:
+    async def _disk(self, fn: Callable[..., _T], *args: object) -> _T:
+        """Run a file operation on a worker thread; failures are 451."""
         try:
-            fd = await self.loop.run_in_executor(None, os.open, action.path, os.O_RDONLY)
+            return await self.loop.run_in_executor(None, fn, *args)
         except OSError:
-            raise _Failed(TransferError.LOCAL_ERROR) from None
+            raise _Failed(ftp.TransferError.LOCAL_ERROR) from None
+
+    async def _send_file(self, data: socket.socket, action: ftp.SendFile) -> None:
+        fd = await self._disk(os.open, action.path, os.O_RDONLY)
         try:
             offset = action.offset
             while True:
                 try:
-                    sent = os.sendfile(data.fileno(), fd, offset, _CHUNK * 16)
+                    sent = os.sendfile(data.fileno(), fd, offset, _SENDFILE_MAX)
                 except BlockingIOError:
                     await self._io(wait_writable(data))
                     continue
                 except OSError:
-                    raise _Failed(TransferError.CONNECTION_LOST) from None
+                    raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
                 if not sent:
                     return  # end of file
                 offset += sent
@@ -244,26 +221,19 @@ class _Session:
         finally:
             os.close(fd)
 
-    async def _receive_file(self, data: socket.socket, action: ReceiveFile) -> None:
-        run = self.loop.run_in_executor
-        try:
-            upload = await run(None, Upload, action.path, action.offset, action.append)
-        except OSError:
-            raise _Failed(TransferError.LOCAL_ERROR) from None
+    async def _receive_file(self, data: socket.socket, action: ftp.ReceiveFile) -> None:
+        upload = await self._disk(ftp.Upload, action.path, action.offset, action.append)
         try:
             batch = bytearray()
             while chunk := await self._io(recv_some(data, _CHUNK)):
                 batch += chunk
                 if len(batch) >= _WRITE_BATCH:
-                    await run(None, upload.write, bytes(batch))
+                    await self._disk(upload.write, bytes(batch))
                     batch.clear()
-            await run(None, upload.write, bytes(batch))
-            await run(None, upload.commit)
-        except OSError:
-            upload.discard()
-            raise _Failed(TransferError.LOCAL_ERROR) from None
+            await self._disk(upload.write, bytes(batch))
+            await self._disk(upload.commit)
         except BaseException:
-            upload.discard()  # aborted or failed: nothing appears under the final name
+            upload.discard()  # failed or aborted: nothing appears under the final name
             raise
 
 
@@ -272,8 +242,8 @@ async def serve_ftp(
     host: str = "127.0.0.1",
     port: int = 2121,
     *,
-    users: Users | None = None,
-    options: ServerOptions | None = None,
+    users: ftp.Users | None = None,
+    options: ftp.ServerOptions | None = None,
     ready: Callable[[str, int], object] | None = None,
 ) -> None:
     """Serve the directory *root* over FTP until this task is cancelled.
@@ -284,9 +254,9 @@ async def serve_ftp(
     loop = asyncio.get_running_loop()
     if not await loop.run_in_executor(None, os.path.isdir, root):
         raise NotADirectoryError(errno.ENOTDIR, f"the FTP root must be a directory: {root!r}")
-    users = users if users is not None else Users()
-    opts = options if options is not None else ServerOptions()
-    limiter = AddressLimiter(opts)
+    users = users if users is not None else ftp.Users()
+    opts = options if options is not None else ftp.ServerOptions()
+    limiter = ftp.AddressLimiter(opts)
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     listener = open_listener(infos[0], host, port, listen_backlog())
     sessions: set[asyncio.Task[None]] = set()
@@ -305,26 +275,13 @@ async def serve_ftp(
             ready(*listener.getsockname()[:2])
         while True:
             await wait_readable(listener)
-            while True:  # accept until EAGAIN: a storm must not overflow the backlog
-                try:
-                    sock, peer = listener.accept()
-                except BlockingIOError:
-                    break
-                except OSError as exc:
-                    if exc.errno == errno.ECONNABORTED:
-                        continue
-                    await asyncio.sleep(0.1)  # out of descriptors: let sessions end first
-                    break
-                sock.setblocking(False)
-                if not limiter.admit(peer[0]):
-                    with contextlib.suppress(OSError):
-                        sock.send(TOO_MANY_REPLY)
-                    sock.close()
-                    continue
-                configure_control_socket(sock)
-                task = asyncio.create_task(session(sock, peer[0]))
+            admitted, exhausted = ftp.accept_control_connections(listener, limiter)
+            for sock, address in admitted:
+                task = asyncio.create_task(session(sock, address))
                 sessions.add(task)
                 task.add_done_callback(sessions.discard)
+            if exhausted:
+                await asyncio.sleep(0.1)  # out of descriptors: let sessions end first
     finally:
         listener.close()
         for task in sessions:

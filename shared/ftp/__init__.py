@@ -36,16 +36,24 @@ from shared.ftp._listing import list_line, mlsx_line
 from shared.ftp._paths import FileSystem, Jail, PathError, StatLike, normalize_virtual
 from shared.ftp._state import DataState, FTPStateError, SessionState
 from shared.ftp._support import (
+    IDLE_TIMEOUT_REPLY,
+    TOO_MANY_REPLY,
     AddressLimiter,
     OSFileSystem,
     ServerOptions,
     Upload,
+    accept_control_connections,
+    accept_data_connection,
     configure_control_socket,
+    finish_connect,
     open_passive_listener,
+    start_connect,
 )
 
 __all__ = [
     "COMMANDS",
+    "IDLE_TIMEOUT_REPLY",
+    "TOO_MANY_REPLY",
     "Action",
     "AddressLimiter",
     "CheckPassword",
@@ -74,12 +82,16 @@ __all__ = [
     "User",
     "Users",
     "Wait",
+    "accept_control_connections",
+    "accept_data_connection",
     "configure_control_socket",
+    "finish_connect",
     "format_reply",
     "hash_password",
     "list_line",
     "mlsx_line",
     "normalize_virtual",
     "open_passive_listener",
+    "start_connect",
     "verify_password",
 ]

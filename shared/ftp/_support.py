@@ -17,12 +17,15 @@ the range is free (the shell answers 425). :class:`Upload` methods raise
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import os
 import random
 import socket
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.ftp._commands import format_reply
@@ -35,8 +38,12 @@ __all__ = [
     "TOO_MANY_REPLY",
     "AddressLimiter",
     "Upload",
+    "accept_control_connections",
+    "accept_data_connection",
     "configure_control_socket",
+    "finish_connect",
     "open_passive_listener",
+    "start_connect",
 ]
 
 #: Sent before closing a control connection that stayed silent past ``idle_timeout``.
@@ -119,17 +126,98 @@ def configure_control_socket(sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def open_passive_listener(local_host: str, ports: tuple[int, int] | None) -> socket.socket:
+def accept_control_connections(
+    listener: socket.socket, limiter: AddressLimiter
+) -> tuple[list[tuple[socket.socket, str]], bool]:
+    """Accept until ``EAGAIN``; return the admitted ``(socket, address)`` pairs and
+    whether accepting stopped for lack of resources (then pause before the next try).
+
+    Draining the queue on each readiness event keeps a storm of connects from
+    overflowing the kernel's backlog (see :mod:`shared.servers`). Connections
+    over a limit are sent 421 and closed here; admitted ones are non-blocking
+    and configured with :func:`configure_control_socket`.
+    """
+    admitted: list[tuple[socket.socket, str]] = []
+    while True:
+        try:
+            sock, peer = listener.accept()
+        except BlockingIOError:
+            return admitted, False
+        except OSError as exc:
+            if exc.errno == errno.ECONNABORTED:
+                continue  # gone before we got to it
+            return admitted, True  # EMFILE, ENFILE, ENOBUFS, ENOMEM
+        sock.setblocking(False)
+        if not limiter.admit(peer[0]):
+            with contextlib.suppress(OSError):
+                sock.send(TOO_MANY_REPLY)
+            sock.close()
+            continue
+        try:
+            configure_control_socket(sock)
+        except OSError:  # reset already
+            limiter.release(peer[0])
+            sock.close()
+            continue
+        admitted.append((sock, peer[0]))
+
+
+def accept_data_connection(
+    listener: socket.socket, allowed: Callable[[str], bool]
+) -> socket.socket | None:
+    """Accept a passive data connection from an *allowed* peer, or ``None`` if none waits.
+
+    Connections from other addresses (someone racing for the port) are closed,
+    and the caller goes on waiting for the client's own.
+
+    Error handling: raises :class:`OSError` if the listener fails.
+    """
+    while True:
+        try:
+            sock, peer = listener.accept()
+        except BlockingIOError:
+            return None
+        if allowed(peer[0]):
+            sock.setblocking(False)
+            return sock
+        sock.close()
+
+
+def start_connect(target: tuple[str, int]) -> socket.socket:
+    """A non-blocking socket connecting to *target* (active mode); wait until it is
+    writable, then call :func:`finish_connect`.
+
+    Error handling: raises :class:`OSError` if the connection fails at once.
+    """
+    family = socket.AF_INET6 if ":" in target[0] else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    code = sock.connect_ex(target)
+    if code not in (0, errno.EINPROGRESS):
+        sock.close()
+        raise OSError(code, os.strerror(code))
+    return sock
+
+
+def finish_connect(sock: socket.socket) -> None:
+    """Raise :class:`OSError` if the connection :func:`start_connect` began failed."""
+    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        raise OSError(code, os.strerror(code))
+
+
+def open_passive_listener(local_host: str, options: ServerOptions) -> socket.socket:
     """A non-blocking listener on the control connection's local address.
 
     Binding to that address (not a wildcard) means the data connection reaches
-    the interface the client already uses. Within *ports*, start at a random
+    the interface the client already uses. Within ``options.passive_ports``
+    (any free port if ``None``), start at a random
     port so concurrent sessions do not all race for the first one.
 
     Error handling: raises :class:`OSError` if no port is free.
     """
     family = socket.AF_INET6 if ":" in local_host else socket.AF_INET
-    candidates = [0]
+    candidates, ports = [0], options.passive_ports
     if ports is not None:
         first, last = ports
         start = random.randint(first, last)
