@@ -1,4 +1,4 @@
-"""``async-rosetta serve echo``: one echo server, chosen by ``--impl``, until a signal.
+"""``async-rosetta serve echo|ftp``: one server, chosen by ``--impl``, until a signal.
 
 Implementations:
 
@@ -16,6 +16,11 @@ Implementations:
                         uvloop's own benchmark: the fastest Python echo server
 ``anchor-trio-serve-tcp``   plain :func:`trio.serve_tcp` with an echo handler
 ======================  ==============================================================
+
+``serve ftp`` takes the first six (the FTP server exists in the three packages:
+``impl_asyncio.ftp``, ``impl_trio.ftp``, ``shared.ftp.server``), serves ``--root``
+to anonymous users read-only and to ``--user NAME:HASH`` accounts (writing with
+``--write``); ``--hash-password`` prints the HASH for a password read on stdin.
 
 The anchors are for the benchmarks: no connection limit, no backpressure of their
 own, no grace period (they stop at once). All use the listen backlog
@@ -39,16 +44,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import importlib
+import ipaddress
 import math
+import os
 import resource
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any, cast
 
-__all__ = ["IMPLS", "add_parser", "raise_fd_limit", "run"]
+from shared.ftp import Config, ServerOptions, User, Users, hash_password
+
+__all__ = ["FTP_IMPLS", "IMPLS", "add_parser", "raise_fd_limit", "run", "run_ftp"]
 
 IMPLS: tuple[str, ...] = (
     "asyncio",
@@ -63,6 +73,9 @@ IMPLS: tuple[str, ...] = (
     "anchor-uvloop-protocol",
     "anchor-trio-serve-tcp",
 )
+
+#: ``serve ftp`` has no reactor or anchor: the FTP server exists in the three packages.
+FTP_IMPLS: tuple[str, ...] = IMPLS[:6]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 Announce = Callable[[str, int], None]
@@ -140,12 +153,127 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="on shutdown, how long open connections are still served (default 5)",
     )
     echo.set_defaults(func=run)
+    _add_ftp_parser(servers)
+
+
+def _user(text: str) -> tuple[str, str]:
+    name, sep, password_hash = text.partition(":")
+    if not sep or not name or not password_hash.startswith("scrypt$"):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME:HASH with HASH from 'serve ftp --hash-password'; got {text!r}"
+        )
+    return name, password_hash
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    first, sep, last = text.partition("-")
+    try:
+        ports = (int(first), int(last))
+    except ValueError:
+        ports = (0, 0)
+    if not sep or not 1024 <= ports[0] <= ports[1] <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected FIRST-LAST with 1024 <= FIRST <= LAST <= 65535; got {text!r}"
+        )
+    return ports
+
+
+def _ipv4(text: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"PASV announces IPv4 addresses only; not one: {text!r}"
+        ) from None
+
+
+def _timeout(text: str) -> float:
+    value = _seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be a number of seconds > 0; got 0")
+    return value
+
+
+def _add_ftp_parser(servers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ftp = servers.add_parser(
+        "ftp",
+        help="the FTP server of one implementation",
+        description=(
+            "Serve --root over FTP: anonymous read-only, plus named users from --user. "
+            "Prints 'listening on HOST:PORT' once ready."
+        ),
+    )
+    ftp.add_argument("--impl", choices=FTP_IMPLS, help="which server to run")
+    ftp.add_argument("--root", metavar="DIR", help="the directory clients see as /")
+    ftp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ftp.add_argument("--port", type=_port, default=2121, help="port to bind (default 2121)")
+    ftp.add_argument(
+        "--user",
+        type=_user,
+        action="append",
+        default=[],
+        metavar="NAME:HASH",
+        help="a named user (repeatable); HASH from --hash-password",
+    )
+    ftp.add_argument("--write", action="store_true", help="named users may write")
+    ftp.add_argument("--no-anonymous", action="store_true", help="refuse anonymous logins")
+    ftp.add_argument(
+        "--passive-ports", type=_port_range, metavar="A-B", help="port range for PASV/EPSV"
+    )
+    ftp.add_argument(
+        "--masquerade", type=_ipv4, metavar="ADDR", help="the IPv4 address PASV announces"
+    )
+    defaults = ServerOptions()
+    for flag, kind, default, text in (
+        ("--max-connections", _positive_int, defaults.max_connections, "open sessions"),
+        ("--max-per-address", _positive_int, defaults.max_per_address, "sessions per client"),
+        ("--idle-timeout", _timeout, defaults.idle_timeout, "seconds a silent session lives"),
+        ("--data-timeout", _timeout, defaults.data_timeout, "seconds a stalled transfer lives"),
+        ("--passive-timeout", _timeout, defaults.passive_timeout, "seconds to wait for PASV"),
+        ("--login-delay", _seconds, defaults.core.login_delay, "seconds after a failed login"),
+    ):
+        ftp.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
+    ftp.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a password on stdin, print its scrypt hash for --user, and exit",
+    )
+    ftp.set_defaults(func=run_ftp, parser=ftp)
+
+
+def run_ftp(args: argparse.Namespace) -> int:
+    """``serve ftp``: check the arguments that depend on each other, then :func:`run`."""
+    parser: argparse.ArgumentParser = args.parser
+    if args.hash_password:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            parser.error("--hash-password: no password on stdin")
+        print(hash_password(password))
+        return 0
+    if args.impl is None or args.root is None:
+        parser.error("--impl and --root are required (or --hash-password)")
+    if not os.path.isdir(args.root):
+        parser.error(f"--root must be an existing directory; got {args.root!r}")
+    args.users = Users(
+        {name: User(password_hash, write=args.write) for name, password_hash in args.user},
+        anonymous=not args.no_anonymous,
+    )
+    args.options = ServerOptions(
+        idle_timeout=args.idle_timeout,
+        data_timeout=args.data_timeout,
+        passive_timeout=args.passive_timeout,
+        max_connections=args.max_connections,
+        max_per_address=args.max_per_address,
+        passive_ports=args.passive_ports,
+        core=Config(login_delay=args.login_delay, masquerade=args.masquerade),
+    )
+    return run(args)
 
 
 # -- the packages ----------------------------------------------------------------------------
 
 
-async def _asyncio_until_signal(serve: Callable[[], Any]) -> None:
+async def _asyncio_until_signal(serve: Callable[[], Coroutine[Any, Any, None]]) -> None:
     loop = asyncio.get_running_loop()
     server = asyncio.ensure_future(serve())
     for signum in _SIGNALS:
@@ -160,10 +288,26 @@ async def _asyncio_until_signal(serve: Callable[[], Any]) -> None:
             loop.remove_signal_handler(signum)
 
 
-def _run_asyncio(args: argparse.Namespace, *, uvloop: bool) -> None:
-    from impl_asyncio.servers import serve_echo
-
-    serve = partial(
+def _server(args: argparse.Namespace, package: str) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The server *args* ask for, from *package*, as a coroutine function of no arguments."""
+    if args.server == "ftp":
+        ftp_module = {
+            "impl_asyncio": "impl_asyncio.ftp",
+            "impl_trio": "impl_trio.ftp",
+            "shared": "shared.ftp.server",
+        }[package]
+        serve_ftp = importlib.import_module(ftp_module).serve_ftp
+        return partial(
+            serve_ftp,
+            args.root,
+            args.host,
+            args.port,
+            users=args.users,
+            options=args.options,
+            ready=_announce,
+        )
+    serve_echo = importlib.import_module(f"{package}.servers").serve_echo
+    return partial(
         serve_echo,
         args.host,
         args.port,
@@ -171,6 +315,10 @@ def _run_asyncio(args: argparse.Namespace, *, uvloop: bool) -> None:
         ready=_announce,
         grace_period=args.grace,
     )
+
+
+def _run_asyncio(args: argparse.Namespace, *, uvloop: bool) -> None:
+    serve = _server(args, "impl_asyncio")
     factory = None
     if uvloop:
         import uvloop as uvloop_module
@@ -183,21 +331,12 @@ def _run_asyncio(args: argparse.Namespace, *, uvloop: bool) -> None:
 def _run_trio(args: argparse.Namespace) -> None:
     import trio
 
-    from impl_trio.servers import serve_echo
+    serve = _server(args, "impl_trio")
 
     async def main() -> None:
         with trio.open_signal_receiver(*_SIGNALS) as signals:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(
-                    partial(
-                        serve_echo,
-                        args.host,
-                        args.port,
-                        max_connections=args.max_connections,
-                        ready=_announce,
-                        grace_period=args.grace,
-                    )
-                )
+                nursery.start_soon(serve)
                 async for _ in signals:
                     nursery.cancel_scope.cancel()
                     break
@@ -208,21 +347,12 @@ def _run_trio(args: argparse.Namespace) -> None:
 def _run_shared(args: argparse.Namespace, *, backend: str, uvloop: bool = False) -> None:
     import anyio
 
-    from shared.servers import serve_echo
+    serve = _server(args, "shared")
 
     async def main() -> None:
         with anyio.open_signal_receiver(*_SIGNALS) as signals:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(
-                    partial(
-                        serve_echo,
-                        args.host,
-                        args.port,
-                        max_connections=args.max_connections,
-                        ready=_announce,
-                        grace_period=args.grace,
-                    )
-                )
+                tg.start_soon(serve)
                 async for _ in signals:
                     tg.cancel_scope.cancel()
                     break
