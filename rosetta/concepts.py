@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
@@ -60,10 +60,21 @@ class Concept:
     name: str
     title: str
     summary: str
-    module: str  # the file name, the same in every package
+    module: str  # the file name, the same in every package unless *paths* says otherwise
+    #: Per-package exceptions, package name -> path inside it (the FTP server's AnyIO
+    #: shell sits beside its sans-I/O core, in shared/ftp/server.py).
+    paths: Mapping[str, str] = field(default_factory=dict)
+
+    def file(self, package: Package) -> str:
+        """The concept's file, relative to *package*'s directory."""
+        return self.paths.get(package.name, self.module)
+
+    def where(self, package: Package) -> str:
+        """``package/file``, as messages and pages name it."""
+        return f"{package.name}/{self.file(package)}"
 
     def path(self, package: Package) -> Path:
-        return package.directory / self.module
+        return package.directory / self.file(package)
 
 
 CONCEPTS: tuple[Concept, ...] = (
@@ -170,6 +181,23 @@ CONCEPTS: tuple[Concept, ...] = (
             "accepting, gives open connections a grace period, then cuts them."
         ),
         module="servers.py",
+    ),
+    Concept(
+        name="ftp",
+        title="An FTP server: one sans-I/O core, three thin shells, ABOR as cancellation",
+        summary=(
+            "The seed's C10k problem names FTP. The protocol is written once, in the "
+            "manner of h11: shared/ftp's Connection takes the control connection's "
+            "bytes and hands back actions (a reply to send, a listener to open, a file "
+            "to move, a password to check off the loop), with no socket and no await "
+            "inside. Each shell only performs those actions: a session is a control "
+            "loop and a reader task, a transfer is one more task, and ABOR cancels it. "
+            "What differs between the shells is how a task is owned, how a timeout is "
+            "written and how the transfer's cancellation is waited for: asyncio awaits "
+            "the cancelled task; Trio and AnyIO cancel a scope and shield the cleanup."
+        ),
+        module="ftp.py",
+        paths={"shared": "ftp/server.py"},
     ),
 )
 
@@ -323,16 +351,16 @@ def alignment_problems(concept: Concept, sources: list[ModuleSource] | None = No
         sources = load_sources(concept)
     problems: list[str] = []
     for source in sources:
-        where = f"{source.package.name}/{concept.module}"
+        where = concept.where(source.package)
         if not source.has_all:
             problems.append(f"{where}: no literal __all__")
         undefined = [name for name in source.names if name not in source.segments]
         if undefined:
             problems.append(f"{where}: in __all__ but not defined: {', '.join(undefined)}")
     reference = sources[0]
-    ref_where = f"{reference.package.name}/{concept.module}"
+    ref_where = concept.where(reference.package)
     for source in sources[1:]:
-        where = f"{source.package.name}/{concept.module}"
+        where = concept.where(source.package)
         missing = [name for name in reference.names if name not in source.names]
         extra = [name for name in source.names if name not in reference.names]
         if missing:

@@ -140,7 +140,7 @@ def _cell(source: ModuleSource, row: str, *, line_numbers: bool) -> RenderableTy
 
 
 def _location(concept: Concept, source: ModuleSource, row: str) -> str:
-    where = f"{source.package.name}/{concept.module}"
+    where = concept.where(source.package)
     segment = source.segments.get(row)
     return f"{where}:{segment.start_line}" if segment is not None else where
 
@@ -162,7 +162,7 @@ def render(console: Console, concept: Concept, *, line_numbers: bool = False) ->
         table = Table(box=box.SQUARE, show_lines=True, expand=True)
         for source in sources:
             table.add_column(
-                f"{source.package.label}\n[dim]{source.package.name}/{concept.module}[/]",
+                f"{source.package.label}\n[dim]{concept.where(source.package)}[/]",
                 ratio=1,
                 vertical="top",
                 overflow="fold",  # a long identifier is folded, never cut off with "…"

@@ -552,7 +552,7 @@ def _source_page_name(relative: str) -> str:
 
 def _cell(concept: Concept, source: ModuleSource, row: str | None) -> str:
     package = source.package
-    relative = f"{package.name}/{concept.module}"
+    relative = concept.where(package)
     if row is None:
         location, line = relative, 1
         doc, code = source.docstring, None
@@ -751,7 +751,7 @@ def concept_page(site: Site, concept: Concept) -> str:
     out.append('<section id="side-by-side" aria-label="The three implementations side by side">')
     heads = []
     for source in sources:
-        relative = f"{source.package.name}/{concept.module}"
+        relative = concept.where(source.package)
         heads.append(
             f'<div class="colhead pkg-{source.package.name}"><span class="pkg">'
             f'{e(source.package.label)}</span> <a href="{_source_page_name(relative)}">'
@@ -1247,7 +1247,7 @@ def build(options: BuildOptions) -> list[Path]:
     for concept in CONCEPTS:
         _write(outdir, f"{concept.name}.html", concept_page(site, concept), written)
         for package in PACKAGES:
-            relative = f"{package.name}/{concept.module}"
+            relative = concept.where(package)
             text = source_page(site, relative, concept.path(package))
             _write(outdir, _source_page_name(relative), text, written)
     _write(outdir, "claims.html", claims_page(site), written)

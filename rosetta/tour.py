@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rosetta import _tour_cancellation, _tour_io, _tour_timers  # noqa: F401 - they register scenarios
+from rosetta import _tour_cancellation, _tour_ftp, _tour_io, _tour_timers  # noqa: F401 - they register scenarios
 from rosetta._tour_scenarios import ASIDES, SCENARIOS, Env, Outcome, Scenario, describe_exception
 from rosetta.columns import COLUMNS, Column, get_column
 from rosetta.concepts import CONCEPTS, Concept, get_concept
