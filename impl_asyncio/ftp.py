@@ -87,7 +87,7 @@ class _Session:
         while True:
             try:
                 data = await recv_some(self.sock, 4096)
-            except ConnectionError:
+            except OSError:  # reset, or closed under us: the core hears EOF
                 data = b""
             await self.inbox.put(data)
             if not data:
@@ -197,10 +197,16 @@ class _Session:
 
     async def _disk(self, fn: Callable[..., _T], *args: object) -> _T:
         """Run a file operation on a worker thread; failures are 451."""
+        future = self.loop.run_in_executor(None, fn, *args)
         try:
-            return await self.loop.run_in_executor(None, fn, *args)
+            return await asyncio.shield(future)
         except OSError:
             raise _Failed(ftp.TransferError.LOCAL_ERROR) from None
+        except asyncio.CancelledError:
+            # A thread cannot be stopped: let it finish with the file before cleanup
+            # closes it (Trio's and AnyIO's to_thread wait like this by default).
+            await asyncio.wait([future])
+            raise
 
     async def _send_file(self, data: socket.socket, action: ftp.SendFile) -> None:
         fd = await self._disk(os.open, action.path, os.O_RDONLY)
