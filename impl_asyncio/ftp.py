@@ -195,7 +195,9 @@ class _Session:
         except (TimeoutError, OSError):
             raise _Failed(ftp.TransferError.NO_CONNECTION) from None
 
-    async def _disk(self, fn: Callable[..., _T], *args: object) -> _T:
+    async def _disk(
+        self, fn: Callable[..., _T], *args: object, undo: Callable[[_T], object] | None = None
+    ) -> _T:
         """Run a file operation on a worker thread; failures are 451."""
         future = self.loop.run_in_executor(None, fn, *args)
         try:
@@ -203,13 +205,15 @@ class _Session:
         except OSError:
             raise _Failed(ftp.TransferError.LOCAL_ERROR) from None
         except asyncio.CancelledError:
-            # A thread cannot be stopped: let it finish with the file before cleanup
-            # closes it (Trio's and AnyIO's to_thread wait like this by default).
+            # A thread cannot be stopped: wait for it (as Trio's and AnyIO's to_thread do),
+            # and undo what it made (a descriptor, a temporary file) nobody will clean up.
             await asyncio.wait([future])
+            if undo is not None and not future.cancelled() and future.exception() is None:
+                undo(future.result())
             raise
 
     async def _send_file(self, data: socket.socket, action: ftp.SendFile) -> None:
-        fd = await self._disk(os.open, action.path, os.O_RDONLY)
+        fd = await self._disk(os.open, action.path, os.O_RDONLY, undo=os.close)
         try:
             offset = action.offset
             while True:
@@ -228,7 +232,9 @@ class _Session:
             os.close(fd)
 
     async def _receive_file(self, data: socket.socket, action: ftp.ReceiveFile) -> None:
-        upload = await self._disk(ftp.Upload, action.path, action.offset, action.append)
+        upload = await self._disk(
+            ftp.Upload, action.path, action.offset, action.append, undo=ftp.Upload.discard
+        )
         try:
             batch = bytearray()
             while chunk := await self._io(recv_some(data, _CHUNK)):
