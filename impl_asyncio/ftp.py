@@ -54,6 +54,11 @@ _Outcome = tuple[int, ftp.TransferError | None]  # a finished transfer: (transfe
 _Transfer = ftp.SendFile | ftp.SendData | ftp.ReceiveFile
 
 
+def _undo(undo: Callable[[_T], object], future: asyncio.Future[_T]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        undo(future.result())
+
+
 class _Failed(Exception):
     def __init__(self, error: ftp.TransferError) -> None:
         self.error = error
@@ -205,11 +210,12 @@ class _Session:
         except OSError:
             raise _Failed(ftp.TransferError.LOCAL_ERROR) from None
         except asyncio.CancelledError:
-            # A thread cannot be stopped: wait for it (as Trio's and AnyIO's to_thread do),
-            # and undo what it made (a descriptor, a temporary file) nobody will clean up.
+            # A thread cannot be stopped. Undo what it makes (a descriptor, a temporary
+            # file) once it is done, even if a second cancel cuts the wait below short;
+            # and wait, as Trio's and AnyIO's to_thread do, so cleanup does not race it.
+            if undo is not None:
+                future.add_done_callback(functools.partial(_undo, undo))
             await asyncio.wait([future])
-            if undo is not None and not future.cancelled() and future.exception() is None:
-                undo(future.result())
             raise
 
     async def _send_file(self, data: socket.socket, action: ftp.SendFile) -> None:
