@@ -21,7 +21,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Gener
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from socket import socket
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from shared.ftp import ServerOptions, Users
 
 __all__ = [
     "ConcurrencyAPI",
@@ -36,6 +39,7 @@ __all__ = [
     "TimersAPI",
     "ReadinessAPI",
     "ServersAPI",
+    "FtpServerAPI",
 ]
 
 T = TypeVar("T")
@@ -259,4 +263,29 @@ class ServersAPI(Protocol):
         ready: Callable[[str, int], object] | None = None,
         grace_period: float = 5.0,
         backlog: int | None = None,
+    ) -> Coroutine[Any, Any, None]: ...
+
+
+# -- ftp -------------------------------------------------------------------------------------
+
+
+class FtpServerAPI(Protocol):
+    """The FTP server module of a package: ``impl_asyncio.ftp``, ``impl_trio.ftp``,
+    ``shared.ftp.server``.
+
+    ``serve_ftp`` serves the directory *root* until cancelled (a task in asyncio, a
+    scope in Trio and AnyIO); ``ready(host, port)`` is called once it listens, and
+    ``port=0`` binds an ephemeral port. The protocol itself is the shared sans-I/O
+    core in :mod:`shared.ftp`.
+    """
+
+    def serve_ftp(
+        self,
+        root: str,
+        host: str = "127.0.0.1",
+        port: int = 2121,
+        *,
+        users: Users | None = None,
+        options: ServerOptions | None = None,
+        ready: Callable[[str, int], object] | None = None,
     ) -> Coroutine[Any, Any, None]: ...
