@@ -1,14 +1,15 @@
 """An FTP server on Trio: the shared sans-I/O core, driven by tasks and raw sockets.
 
 All protocol logic is :class:`shared.ftp.Connection`; this shell only performs
-the actions it asks for. A session is a nursery of two tasks: the control loop,
-which feeds the core and carries out its actions in order, and a reader, which
-reads the control socket. A transfer is a third task, in its own cancel scope.
-Both the reader and a finished transfer send what they have into the session's
-one-slot ``inbox`` channel, so the control loop waits on a single channel, and
-a client that keeps sending gets nothing read until the core has taken the
-previous chunk. ABOR is cancellation at work: on :class:`~shared.ftp.CloseData`
-the shell cancels the transfer's scope and waits for the transfer to unwind.
+the actions it asks for. A session is one task, the control loop: it
+feeds the core what the control socket brings and carries out the actions in
+order. A transfer is a second task, in its own cancel scope, in the session's
+nursery; when it ends it records its outcome and cancels the scope of the
+control loop's read, so that read doubles as the wait for "bytes or a finished
+transfer", and a client that keeps sending gets nothing read until the core
+has taken the previous chunk. ABOR is cancellation at work: on
+:class:`~shared.ftp.CloseData` the shell cancels the transfer's scope and waits
+for the transfer to unwind.
 
 Sockets are non-blocking and moved with :mod:`impl_trio.readiness`; files are
 opened and written on worker threads (``trio.to_thread.run_sync``), and
@@ -48,8 +49,7 @@ __all__ = ["serve_ftp"]
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
-_CHUNK = 256 * 1024
-_WRITE_BATCH = 1024 * 1024  # bytes gathered per thread hop when storing
+_WRITE_BATCH = 256 * 1024  # bytes received per thread hop when storing
 _SENDFILE_MAX = 4 * 1024 * 1024
 _Outcome = tuple[int, ftp.TransferError | None]  # a finished transfer: (transfer_id, error)
 _Transfer = ftp.SendFile | ftp.SendData | ftp.ReceiveFile
@@ -69,52 +69,59 @@ class _Session:
         self.conn = ftp.Connection(
             ftp.OSFileSystem(), root, client_address=self.peer[:2], users=users, config=opts.core
         )
-        self.inbox_send, self.inbox = trio.open_memory_channel[bytes | _Outcome](1)
+        self.finished: list[_Outcome] = []  # transfers done, not yet told to the core
+        self.waiting: trio.CancelScope | None = None  # the control loop's read, while it waits
         self.transfer: trio.CancelScope | None = None
         self.transfer_done = trio.Event()  # a task has no "done" of its own in Trio
         self.listener: socket.socket | None = None
         self.listener_deadline = 0.0
-        self.nursery: trio.Nursery  # the reader's and the transfer's; set by run()
+        self.nursery: trio.Nursery  # the transfer's; set by run()
 
     async def run(self) -> None:
-        with self.inbox_send, self.inbox:
-            async with trio.open_nursery() as self.nursery:
-                self.nursery.start_soon(self._read)
-                try:
-                    await self._drive()
-                finally:
-                    with trio.CancelScope(shield=True):  # cancellation is level-triggered
-                        await self._close_data()
-                    self.nursery.cancel_scope.cancel()  # the reader
-
-    async def _read(self) -> None:
-        while True:
+        async with trio.open_nursery() as self.nursery:
             try:
-                data = await recv_some(self.sock, 4096)
-            except OSError:  # reset, or closed under us: the core hears EOF
-                data = b""
-            await self.inbox_send.send(data)
-            if not data:
-                return
+                await self._drive()
+            finally:
+                with trio.CancelScope(shield=True):  # cancellation is level-triggered
+                    await self._close_data()
+
+    async def _read(self) -> bytes | None:
+        """Control bytes (``b""``: EOF), ``None`` if a transfer ended first, or TimeoutError."""
+        busy = self.transfer is not None and not self.transfer_done.is_set()
+        deadline = math.inf if busy else trio.current_time() + self.opts.idle_timeout
+        # A finished transfer cancels this scope to wake us: cancellation as a wake-up
+        # call, safe here since recv_some only reads after its wait returns.
+        try:
+            with trio.CancelScope(deadline=deadline) as self.waiting:
+                try:
+                    return await recv_some(self.sock, 4096)
+                except OSError:  # reset, or closed under us: the core hears EOF
+                    return b""
+        finally:
+            self.waiting = None
+        if self.finished:
+            return None
+        raise TimeoutError
 
     async def _drive(self) -> None:
         conn = self.conn
         while True:
             action = conn.next_action()
             if action is ftp.Wait.NEED_DATA:
-                busy = self.transfer is not None and not self.transfer_done.is_set()
+                if self.finished:  # tell the core before reading on
+                    transfer_id, error = self.finished.pop(0)
+                    if error is None:
+                        conn.transfer_complete(transfer_id)
+                    else:
+                        conn.transfer_failed(transfer_id, error)
+                    continue
                 try:
-                    with trio.fail_after(math.inf if busy else self.opts.idle_timeout):
-                        item = await self.inbox.receive()
-                except trio.TooSlowError:
+                    data = await self._read()
+                except TimeoutError:
                     await send_all(self.sock, ftp.IDLE_TIMEOUT_REPLY)
                     return
-                if isinstance(item, bytes):
-                    conn.receive_data(item)
-                elif item[1] is None:
-                    conn.transfer_complete(item[0])
-                else:
-                    conn.transfer_failed(item[0], item[1])
+                if data is not None:
+                    conn.receive_data(data)
             elif action is ftp.Wait.PAUSED:
                 raise AssertionError("every request is answered before looping")
             elif isinstance(action, ftp.SendReply):
@@ -168,7 +175,9 @@ class _Session:
                 except Exception:  # a bug here must not leave the client waiting for a reply
                     _log.exception("FTP transfer %d for %s failed", action.transfer_id, self.peer)
                     outcome = (action.transfer_id, ftp.TransferError.LOCAL_ERROR)
-                await self.inbox_send.send(outcome)
+                self.finished.append(outcome)
+                if self.waiting is not None:
+                    self.waiting.cancel()
         finally:
             done.set()
 
@@ -232,13 +241,24 @@ class _Session:
     async def _receive_file(self, data: socket.socket, action: ftp.ReceiveFile) -> None:
         upload = await self._disk(ftp.Upload, action.path, action.offset, action.append)
         try:
-            batch = bytearray()
-            while chunk := await self._io(recv_some(data, _CHUNK)):
-                batch += chunk
-                if len(batch) >= _WRITE_BATCH:
-                    await self._disk(upload.write, bytes(batch))
-                    batch.clear()
-            await self._disk(upload.write, bytes(batch))
+            # One buffer per upload, filled in place and handed whole to the writing thread:
+            # no allocation per recv (256 KiB reads would each be an mmap in glibc).
+            buffer = memoryview(bytearray(_WRITE_BATCH))
+            filled = 0
+            while True:
+                try:
+                    got = data.recv_into(buffer[filled:])
+                except BlockingIOError:
+                    await self._io(wait_readable(data))
+                    continue
+                except OSError:
+                    raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
+                filled += got
+                if filled == len(buffer) or not got:
+                    await self._disk(upload.write, buffer[:filled])
+                    filled = 0
+                if not got:
+                    break
             await self._disk(upload.commit)
         except BaseException:
             upload.discard()  # failed or aborted: nothing appears under the final name

@@ -297,8 +297,10 @@ class Upload:
             raise
 
     def write(self, data: bytes | memoryview) -> None:
-        """Append *data* (all of it)."""
-        self._file.write(data)
+        """Append *data* (all of it: a raw write may take only part)."""
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view) or 0 :]
 
     def commit(self) -> None:
         """Rename the complete temporary file over the final name."""
