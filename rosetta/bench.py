@@ -97,6 +97,22 @@ register(
 )
 
 
+def _ftp(options: BenchOptions) -> int:
+    from rosetta import bench_ftp
+
+    return bench_ftp.main(options)
+
+
+register(
+    Bench(
+        "ftp",
+        "FTP servers vs pyftpdlib and vsftpd: 200 MB RETR/STOR, 300 logins and transfers, "
+        "10,000 idle sessions",
+        _ftp,
+    )
+)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``bench`` subcommand on the CLI's subparsers."""
     names = ", ".join(f"{b.name} ({b.help})" for b in BENCHES.values())
