@@ -48,8 +48,13 @@ __all__ = ["serve_ftp"]
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
-_WRITE_BATCH = 256 * 1024  # bytes received per thread hop when storing
-_SENDFILE_MAX = 4 * 1024 * 1024
+# Bytes received per thread hop when storing: with 256 KiB, the hops cost a single 200 MB
+# STOR a third of its speed (measured); 1 MiB per running upload is the memory price.
+_WRITE_BATCH = 1024 * 1024
+# sendfile 64 KiB at a time, like pyftpdlib: 4 MiB calls doubled the receiving side's
+# kernel time and 300 parallel 10 MB downloads took 1.6-1.7 s instead of 0.7 (measured).
+_SENDFILE_MAX = 64 * 1024
+_FAIR_SHARE = 1024 * 1024  # bytes one download sends before letting the others run
 _Outcome = tuple[int, ftp.TransferError | None]  # a finished transfer: (transfer_id, error)
 _Transfer = ftp.SendFile | ftp.SendData | ftp.ReceiveFile
 
@@ -235,7 +240,8 @@ class _Session:
                 if not sent:
                     return  # end of file
                 offset += sent
-                await anyio.lowlevel.checkpoint()  # a fast client must not starve the others
+                if offset % _FAIR_SHARE < sent:
+                    await anyio.lowlevel.checkpoint()  # a fast client must not starve the others
         finally:
             os.close(fd)
 
