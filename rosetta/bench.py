@@ -22,6 +22,15 @@ class BenchOptions:
     quick: bool = False  # counts divided by 10: a smoke test, not a measurement
     plot_path: Path | None = None  # where a bench that draws a plot puts it
 
+    def plot_file(self, bench: str) -> Path:
+        """Where bench *bench* draws its plot: ``--plot``, else beside ``--json``, else
+        ``bench-out/bench-NAME.png``."""
+        if self.plot_path is not None:
+            return self.plot_path
+        if self.json_path is not None:
+            return self.json_path.with_suffix(".png")
+        return Path("bench-out") / f"bench-{bench}.png"
+
 
 @dataclass(frozen=True)
 class Bench:

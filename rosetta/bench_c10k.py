@@ -474,14 +474,6 @@ def plot(results: Results, path: Path) -> None:
     plt.close(figure)
 
 
-def _plot_path(options: BenchOptions) -> Path:
-    if options.plot_path is not None:
-        return options.plot_path
-    if options.json_path is not None:
-        return options.json_path.with_suffix(".png")
-    return Path("bench-out") / "bench-c10k.png"
-
-
 def main(options: BenchOptions) -> int:
     from rich.console import Console
 
@@ -498,7 +490,7 @@ def main(options: BenchOptions) -> int:
     if options.json_path is not None:
         write_json(options.json_path, "c10k", to_rows(results))
         console.print(f"wrote {options.json_path}")
-    path = _plot_path(options)
+    path = options.plot_file("c10k")
     try:
         plot(results, path)
     except ImportError:

@@ -1051,14 +1051,6 @@ def plot(results: Results, path: Path) -> None:
     plt.close(figure)
 
 
-def _plot_path(options: BenchOptions) -> Path:
-    if options.plot_path is not None:
-        return options.plot_path
-    if options.json_path is not None:
-        return options.json_path.with_suffix(".png")
-    return Path("bench-out") / "bench-ftp.png"
-
-
 def main(options: BenchOptions) -> int:
     from rich.console import Console
 
@@ -1077,7 +1069,7 @@ def main(options: BenchOptions) -> int:
     if options.json_path is not None:
         write_json(options.json_path, "ftp", to_rows(results))
         console.print(f"wrote {options.json_path}")
-    path = _plot_path(options)
+    path = options.plot_file("ftp")
     try:
         plot(results, path)
     except ImportError:

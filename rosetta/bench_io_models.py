@@ -358,14 +358,6 @@ def plot(results: Results, path: Path) -> None:
     plt.close(figure)
 
 
-def _plot_path(options: BenchOptions) -> Path:
-    if options.plot_path is not None:
-        return options.plot_path
-    if options.json_path is not None:
-        return options.json_path.with_suffix(".png")
-    return Path("bench-out") / "bench-io-models.png"
-
-
 def main(options: BenchOptions) -> int:
     from rich.console import Console
 
@@ -378,7 +370,7 @@ def main(options: BenchOptions) -> int:
         options.json_path.parent.mkdir(parents=True, exist_ok=True)
         write_json(options.json_path, "io-models", to_rows(results))
         console.print(f"wrote {options.json_path}")
-    path = _plot_path(options)
+    path = options.plot_file("io-models")
     try:
         plot(results, path)
     except ImportError:

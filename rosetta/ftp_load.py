@@ -62,7 +62,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import re
 import statistics
@@ -73,7 +72,13 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from rosetta.load import check_fd_limit, loopback_address, raise_fd_limit
+from rosetta.load import (
+    check_fd_limit,
+    loopback_address,
+    positive_float,
+    positive_int,
+    raise_fd_limit,
+)
 
 __all__ = [
     "MODES",
@@ -653,20 +658,6 @@ def run(config: FTPLoadConfig) -> FTPLoadResult:
 # -- the command -----------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or math.isinf(value):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rosetta.ftp_load",
@@ -675,22 +666,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mode", choices=MODES, required=True)
-    parser.add_argument("--clients", type=_positive_int, default=1, metavar="N")
+    parser.add_argument("--clients", type=positive_int, default=1, metavar="N")
     parser.add_argument("--user", default="anonymous")
     parser.add_argument("--password", default="bench@example.org")
     parser.add_argument("--path", default="", help="file to RETR, or directory to STOR into")
     parser.add_argument("--size", type=int, default=0, help="bytes: expected (RETR), sent (STOR)")
-    parser.add_argument("--connect-rate", type=_positive_float, default=2000.0, metavar="R")
+    parser.add_argument("--connect-rate", type=positive_float, default=2000.0, metavar="R")
     parser.add_argument("--concurrency", type=int, default=0, metavar="C")
-    parser.add_argument("--op-timeout", type=_positive_float, default=30.0, metavar="S")
-    parser.add_argument("--login-timeout", type=_positive_float, default=60.0, metavar="S")
-    parser.add_argument("--deadline", type=_positive_float, default=300.0, metavar="S")
-    parser.add_argument("--server-pid", type=_positive_int, metavar="PID")
+    parser.add_argument("--op-timeout", type=positive_float, default=30.0, metavar="S")
+    parser.add_argument("--login-timeout", type=positive_float, default=60.0, metavar="S")
+    parser.add_argument("--deadline", type=positive_float, default=300.0, metavar="S")
+    parser.add_argument("--server-pid", type=positive_int, metavar="PID")
     parser.add_argument("--settle", type=float, default=1.0, metavar="S")
     parser.add_argument("--tag", default="bench", help="STOR names: TAG-INDEX-ROUND.bin")
     parser.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="K",
         help="login: K rounds of N sessions; retr/stor with one client: K transfers in a row; "

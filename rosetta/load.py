@@ -74,6 +74,8 @@ __all__ = [
     "add_parser",
     "check_fd_limit",
     "loopback_address",
+    "positive_float",
+    "positive_int",
     "raise_fd_limit",
     "read_server",
     "run",
@@ -549,14 +551,14 @@ def render(result: LoadResult, console: Console, column: str) -> None:
 # -- the command -----------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
     value = float(text)
     if not value > 0 or math.isinf(value):
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
@@ -577,24 +579,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--host", default="127.0.0.1", help="loopback address (default: %(default)s)"
     )
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--connections", type=_positive_int, default=100, metavar="N")
-    parser.add_argument("--duration", type=_positive_float, default=10.0, metavar="T")
-    parser.add_argument("--size", type=_positive_int, default=1024, metavar="M", help="bytes")
+    parser.add_argument("--connections", type=positive_int, default=100, metavar="N")
+    parser.add_argument("--duration", type=positive_float, default=10.0, metavar="T")
+    parser.add_argument("--size", type=positive_int, default=1024, metavar="M", help="bytes")
     opening = parser.add_mutually_exclusive_group()
     opening.add_argument(
-        "--connect-rate", type=_positive_float, metavar="R", help="connects per second"
+        "--connect-rate", type=positive_float, metavar="R", help="connects per second"
     )
     opening.add_argument("--storm", action="store_true", help="every connect at once (the default)")
     parser.add_argument(
         "--connect-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=10.0,
         metavar="S",
         help="give up on a connect after S seconds (default: %(default)s)",
     )
     parser.add_argument(
         "--grace",
-        type=_positive_float,
+        type=positive_float,
         default=5.0,
         metavar="S",
         help="after the run, wait up to S seconds for replies still in flight (default: "
@@ -602,7 +604,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument(
         "--server-pid",
-        type=_positive_int,
+        type=positive_int,
         metavar="PID",
         help="read the server's CPU and RSS from /proc/PID; pin it to a core of its own",
     )
