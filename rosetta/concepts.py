@@ -190,11 +190,12 @@ CONCEPTS: tuple[Concept, ...] = (
             "manner of h11: shared/ftp's Connection takes the control connection's "
             "bytes and hands back actions (a reply to send, a listener to open, a file "
             "to move, a password to check off the loop), with no socket and no await "
-            "inside. Each shell only performs those actions: a session is a control "
-            "loop and a reader task, a transfer is one more task, and ABOR cancels it. "
-            "What differs between the shells is how a task is owned, how a timeout is "
-            "written and how the transfer's cancellation is waited for: asyncio awaits "
-            "the cancelled task; Trio and AnyIO cancel a scope and shield the cleanup."
+            "inside. Each shell only performs those actions: a session is one task, the "
+            "control loop; a transfer is a second task, which wakes the loop when it ends "
+            "by cancelling the loop's read, and ABOR cancels the transfer. What differs "
+            "between the shells is how a task is owned, how a timeout is written and how "
+            "a cancellation is waited for: asyncio awaits the cancelled task; Trio and "
+            "AnyIO cancel a scope and shield the cleanup."
         ),
         module="ftp.py",
         paths={"shared": "ftp/server.py"},

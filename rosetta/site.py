@@ -102,6 +102,7 @@ CONCEPT_BENCHES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "tasks": ("futures", ("spawn", "memory")),
     "executors": ("futures", ("executor",)),
     "timers": ("timers", None),
+    "ftp": ("ftp", None),
 }
 
 _FORMATTER = HtmlFormatter(cssclass="hl", style="friendly")
