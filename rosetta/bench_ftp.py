@@ -1093,7 +1093,7 @@ def serve_pyftpdlib(root: str, user: str, password: str) -> int:
     import logging
 
     from impl_asyncio.servers import listen_backlog
-    from rosetta.load import raise_fd_limit
+    from shared.reactor import raise_fd_limit
 
     try:
         authorizers = importlib.import_module("pyftpdlib.authorizers")

@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from rosetta.benchschema import Row, write_json
+from shared.reactor import raise_fd_limit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -112,17 +113,6 @@ def loopback_address(host: str) -> str:
     if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
         raise ValueError(f"{host} resolves to {', '.join(addresses)}, not only loopback")
     return addresses[0]
-
-
-def raise_fd_limit() -> int:
-    """Raise RLIMIT_NOFILE's soft limit to the hard one; return the soft limit now in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != soft:
-        # An unlimited hard limit can be above the kernel's fs.nr_open: then keep soft.
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return soft
 
 
 def check_fd_limit(connections: int, limit: int) -> str | None:

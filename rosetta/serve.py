@@ -48,7 +48,6 @@ import importlib
 import ipaddress
 import math
 import os
-import resource
 import signal
 import sys
 import threading
@@ -57,6 +56,7 @@ from functools import partial
 from typing import Any, cast
 
 from shared.ftp import Config, ServerOptions, User, Users, hash_password
+from shared.reactor import raise_fd_limit
 
 __all__ = ["FTP_IMPLS", "IMPLS", "add_parser", "raise_fd_limit", "run", "run_ftp"]
 
@@ -79,18 +79,6 @@ FTP_IMPLS: tuple[str, ...] = IMPLS[:6]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 Announce = Callable[[str, int], None]
-
-
-def raise_fd_limit() -> int:
-    """Raise the soft ``RLIMIT_NOFILE`` to the hard limit; return the soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-        except (ValueError, OSError):  # an infinite hard limit beyond fs.nr_open
-            pass
-    return soft
 
 
 def _announce(host: str, port: int) -> None:

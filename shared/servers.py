@@ -65,6 +65,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from . import reactor
 from .reactor import open_listener
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
@@ -88,12 +89,7 @@ def listen_backlog() -> int:
     Linux silently truncates a larger value to ``net.core.somaxconn``; 65535 is
     the cap because some kernels keep the backlog in 16 bits.
     """
-    try:
-        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as f:
-            somaxconn = int(f.read())
-    except (OSError, ValueError):
-        somaxconn = socket.SOMAXCONN
-    return max(1, min(65535, somaxconn))
+    return reactor.listen_backlog()  # one implementation for every server, in the reactor
 
 
 async def _listen(host: str, port: int, backlog: int) -> socket.socket:

@@ -13,7 +13,6 @@ forever; files are compared byte for byte.
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import ftplib
 import io
@@ -24,9 +23,8 @@ import socket
 import struct
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +38,7 @@ import shared.ftp.server
 from rosetta.columns import Column
 from shared.ftp import IDLE_TIMEOUT_REPLY, Config, ServerOptions, User, Users, hash_password
 from shared.interface import FtpServerAPI
+from tests.serving import Running, running_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.concept("ftp")]
 
@@ -102,16 +101,7 @@ def leftovers(directory: Path) -> list[str]:
     return [name for name in os.listdir(directory) if name.endswith(".part")]
 
 
-@dataclass
-class Running:
-    host: str
-    port: int
-    shutdown: Callable[[], object]  # cancel serve_ftp
-    stopped: anyio.Event  # set once serve_ftp has returned
-
-
-@asynccontextmanager
-async def running(
+def running(
     column: Column,
     api: FtpServerAPI,
     root: Path,
@@ -119,50 +109,13 @@ async def running(
     host: str = HOST,
     opts: ServerOptions | None = None,
     users: Users = USERS,
-) -> AsyncIterator[Running]:
+) -> AbstractAsyncContextManager[Running]:
     """serve_ftp on an ephemeral port, cancelled (if the test did not) on the way out."""
-    bound: list[tuple[str, int]] = []
-    listening = anyio.Event()
-    stopped = anyio.Event()
-
-    def ready(host: str, port: int) -> None:
-        bound.append((host, port))
-        listening.set()
-
-    serve = partial(
-        api.serve_ftp, str(root), host, 0, users=users, options=opts or options(), ready=ready
+    options_ = opts or options()
+    return running_in(
+        column,
+        lambda ready: api.serve_ftp(str(root), host, 0, users=users, options=options_, ready=ready),
     )
-    async with anyio.create_task_group() as tg:
-        if column.package == "impl_asyncio":
-            # A plain asyncio task, cancelled once, as an asyncio program would stop it.
-            task = asyncio.get_running_loop().create_task(serve())
-            task.add_done_callback(lambda _: stopped.set())
-            shutdown: Callable[[], object] = task.cancel
-        else:
-            scope = anyio.CancelScope()
-
-            async def run() -> None:
-                try:
-                    with scope:
-                        await serve()
-                finally:
-                    stopped.set()
-
-            tg.start_soon(run)
-            shutdown = scope.cancel
-        with anyio.fail_after(5):
-            await listening.wait()
-        assert len(bound) == 1
-        server = Running(*bound[0], shutdown, stopped)
-        try:
-            yield server
-        finally:
-            shutdown()
-            with anyio.fail_after(10):
-                await stopped.wait()
-        if column.package == "impl_asyncio":
-            with pytest.raises(asyncio.CancelledError):
-                await task
 
 
 async def in_thread(fn: Callable[[], T], seconds: float = 30) -> T:

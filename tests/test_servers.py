@@ -7,7 +7,6 @@ blocking ``send``. Every loop is bounded by a count or a deadline.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import select
@@ -17,10 +16,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from functools import partial
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import anyio
@@ -34,6 +30,7 @@ from rosetta import cli
 from rosetta.columns import Column
 from rosetta.serve import IMPLS
 from shared.interface import ServersAPI
+from tests.serving import Running, running_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.concept("servers")]
 
@@ -56,56 +53,11 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-@dataclass
-class Running:
-    port: int
-    shutdown: Callable[[], object]  # start the graceful shutdown
-    stopped: anyio.Event  # set once serve_echo has returned
-
-
-@asynccontextmanager
-async def running(column: Column, servers: ServersAPI, **options: Any) -> AsyncIterator[Running]:
+def running(
+    column: Column, servers: ServersAPI, **options: Any
+) -> AbstractAsyncContextManager[Running]:
     """serve_echo on an ephemeral port, shut down (if the test did not) on the way out."""
-    ports: list[int] = []
-    listening = anyio.Event()
-    stopped = anyio.Event()
-
-    def ready(host: str, port: int) -> None:
-        ports.append(port)
-        listening.set()
-
-    serve = partial(servers.serve_echo, HOST, 0, ready=ready, **options)
-    async with anyio.create_task_group() as tg:
-        if column.package == "impl_asyncio":
-            # A plain asyncio task, cancelled once: AnyIO's cancel scopes re-cancel a task on
-            # every step, which would cut asyncio's own grace period short.
-            task = asyncio.get_running_loop().create_task(serve())
-            task.add_done_callback(lambda _: stopped.set())
-            shutdown: Callable[[], object] = task.cancel
-        else:
-            scope = anyio.CancelScope()
-
-            async def run() -> None:
-                try:
-                    with scope:
-                        await serve()
-                finally:
-                    stopped.set()
-
-            tg.start_soon(run)
-            shutdown = scope.cancel
-        with anyio.fail_after(5):
-            await listening.wait()
-        server = Running(ports[0], shutdown, stopped)
-        try:
-            yield server
-        finally:
-            shutdown()
-            with anyio.fail_after(10):
-                await stopped.wait()
-        if column.package == "impl_asyncio":
-            with pytest.raises(asyncio.CancelledError):
-                await task
+    return running_in(column, lambda ready: servers.serve_echo(HOST, 0, ready=ready, **options))
 
 
 async def receive_exactly(stream: anyio.abc.ByteStream, size: int) -> bytes:
