@@ -16,11 +16,12 @@ import re
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from rosetta._tour_io import HOST, _connect
+from rosetta._tour_io import HOST, _connect, _serving_with
 from rosetta._tour_scenarios import Env, Outcome, scenario
 from shared.ftp import Config, ServerOptions, User, Users, hash_password
 
@@ -45,27 +46,11 @@ async def _serving(env: Env, users: Users | None = None) -> AsyncIterator[int]:
         (Path(root) / "hello.txt").write_bytes(b"hello, world\n")
         (Path(root) / "big.bin").write_bytes(b"")
         os.truncate(Path(root) / "big.bin", _BIG)
-        bound = env.api.Future()
-        scope = env.api.CancelScope()
         options = ServerOptions(core=Config(login_delay=0.05))
-
-        async def serve() -> None:
-            with scope:
-                await _shell(env).serve_ftp(
-                    root,
-                    HOST,
-                    0,
-                    users=users,
-                    options=options,
-                    ready=lambda host, port: bound.set_result(port),
-                )
-
-        async with env.api.TaskGroup() as tg:
-            tg.create_task(serve())
-            try:
-                yield await env.within(1.0, bound)
-            finally:
-                scope.cancel()
+        serve_ftp = _shell(env).serve_ftp
+        start = partial(serve_ftp, root, HOST, 0, users=users, options=options)
+        async with _serving_with(env, lambda ready: start(ready=ready), seconds=1.0) as server:
+            yield server.port
 
 
 class _Client:

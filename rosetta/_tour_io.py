@@ -17,8 +17,8 @@ import importlib
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -152,25 +152,33 @@ class _Server:
 
 
 @asynccontextmanager
-async def _serving(env: Env, **options: Any) -> AsyncIterator[_Server]:
-    """serve_echo on an ephemeral port in a task; shut down (if the scenario did not) after."""
+async def _serving_with(
+    env: Env, start: Callable[[Callable[[str, int], object]], Awaitable[None]], seconds: float
+) -> AsyncIterator[_Server]:
+    """``start(ready)`` in a task, listening within *seconds*; shut down (if the scenario
+    did not) after, by cancelling the scope it runs in. Any of the column's servers."""
     bound = env.api.Future()
     scope = env.api.CancelScope()
 
     async def serve() -> bool:
         with scope:
-            await env.api.serve_echo(
-                HOST, 0, ready=lambda host, port: bound.set_result(port), **options
-            )
+            await start(lambda host, port: bound.set_result(port))
         return bool(scope.cancelled_caught)
 
     async with env.api.TaskGroup() as tg:
         task = tg.create_task(serve())
-        port = await env.within(0.5, bound)
+        port = await env.within(seconds, bound)
         try:
             yield _Server(port, scope, task)
         finally:
             scope.cancel()
+
+
+def _serving(env: Env, **options: Any) -> AbstractAsyncContextManager[_Server]:
+    """serve_echo on an ephemeral port in a task; shut down (if the scenario did not) after."""
+    return _serving_with(
+        env, lambda ready: env.api.serve_echo(HOST, 0, ready=ready, **options), seconds=0.5
+    )
 
 
 async def _connect(env: Env, port: int) -> socket.socket:
