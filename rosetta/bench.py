@@ -7,11 +7,13 @@ the module is imported only when its bench runs, so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BENCHES", "Bench", "BenchOptions", "add_parser", "register", "run"]
+__all__ = ["BENCHES", "Bench", "BenchOptions", "Ticker", "add_parser", "register", "run"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,31 @@ class Bench:
     name: str
     help: str
     main: Callable[[BenchOptions], int]  # returns the exit status
+
+
+class Ticker:
+    """Advance a progress bar by wall time while a run blocks (a thread, since runs block).
+
+    ``with Ticker(update):`` calls ``update(seconds since entering)`` every 0.25 s.
+    """
+
+    def __init__(self, update: Callable[[float], None]) -> None:
+        self._update = update
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+        self._start = 0.0
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.25):
+            self._update(time.monotonic() - self._start)
+
+    def __enter__(self) -> None:
+        self._start = time.monotonic()
+        self._thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 BENCHES: dict[str, Bench] = {}

@@ -40,13 +40,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rosetta.bench import BenchOptions
+from rosetta.bench import BenchOptions, Ticker
 from rosetta.benchschema import Row, write_json
 
 if TYPE_CHECKING:
@@ -252,7 +251,7 @@ def measure_all(loads: Sequence[Workload], console: Console) -> Results:
                 progress.update(bar, completed=base + min(seconds, most))
 
             try:
-                with _Ticker(advance):
+                with Ticker(advance):
                     rows, note = measure(column, workload, tmp)
             except RunError as exc:
                 results.errors[column, workload.name] = str(exc)
@@ -266,30 +265,6 @@ def measure_all(loads: Sequence[Workload], console: Console) -> Results:
             done += expected
             progress.update(bar, completed=done)
     return results
-
-
-class _Ticker:
-    """Advance the progress bar by wall time while a run blocks (a thread, since runs block)."""
-
-    def __init__(self, update: Callable[[float], None]) -> None:
-        import threading
-
-        self._update = update
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._tick, daemon=True)
-        self._start = 0.0
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.25):
-            self._update(time.monotonic() - self._start)
-
-    def __enter__(self) -> None:
-        self._start = time.monotonic()
-        self._thread.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 # -- verdicts, rows, table, plot -----------------------------------------------------------

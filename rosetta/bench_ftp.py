@@ -87,14 +87,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from rosetta.bench import BenchOptions
+from rosetta.bench import BenchOptions, Ticker
 from rosetta.benchschema import Row, write_json
 
 if TYPE_CHECKING:
@@ -636,28 +636,6 @@ def measure(
 # -- all runs ---------------------------------------------------------------------------------
 
 
-class _Ticker:
-    """Advance the progress bar by wall time while a run blocks (a thread, since runs block)."""
-
-    def __init__(self, update: Callable[[float], None]) -> None:
-        self._update = update
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._tick, daemon=True)
-        self._start = 0.0
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.25):
-            self._update(time.monotonic() - self._start)
-
-    def __enter__(self) -> None:
-        self._start = time.monotonic()
-        self._thread.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM raises KeyboardInterrupt, so the cleanup of Ctrl-C runs for it too."""
@@ -722,7 +700,7 @@ def measure_all(loads: Sequence[Workload], budget: float, console: Console) -> R
 
                     log = files.base / f"{index}-{column}-{workload.key}.log"
                     try:
-                        with _Ticker(advance):
+                        with Ticker(advance):
                             measure(column, workload, files, password_hash, log, deadline, results)
                     except RunError as exc:
                         results.errors[column, workload.key] = str(exc)
