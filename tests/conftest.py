@@ -72,6 +72,8 @@ def expect(column: Column, per_package: Mapping[str, T]) -> T:
 # -- the matrix summary -------------------------------------------------------------------
 
 _cells: dict[tuple[str, str], set[str]] = defaultdict(set)
+# Mirrored upstream cases (tests marked ``upstream``) per column: "passed", "differs", "failed".
+_upstream: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
 
 def _concept_of(item: pytest.Item) -> str:
@@ -97,11 +99,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if column is None:
         return report
     key = (_concept_of(item), column)
+    mirrored = item.get_closest_marker("upstream") is not None
+    differs = item.get_closest_marker("differs") is not None
     if report.failed:
         _cells[key].add("FAIL")
+        if mirrored:
+            _upstream[column]["failed"] += 1
     elif report.when == "call" and report.passed:
-        differs = item.get_closest_marker("differs") is not None
         _cells[key].add("differs" if differs else "pass")
+        if mirrored:
+            _upstream[column]["differs" if differs else "passed"] += 1
     return report
 
 
@@ -133,6 +140,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "columns": columns,
         "concepts": {k: {c: _cell(k, c) for c in columns} for k in concepts},
+        "upstream": {c: dict(_upstream[c]) for c in columns if c in _upstream},
     }
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
@@ -150,3 +158,15 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write("concept".ljust(width) + "".join(c.ljust(cell_width) for c in columns))
     for concept in concepts:
         write(concept.ljust(width) + "".join(_cell(concept, c).ljust(cell_width) for c in columns))
+    if _upstream:
+        write("")
+        write("mirrored upstream cases (tests/conformance/), per column:")
+        for c in columns:
+            counts = _upstream.get(c)
+            if counts is None:
+                continue
+            ran = sum(counts.values())
+            write(
+                f"  {c.ljust(cell_width)}{ran} ran: {counts['passed']} passed, "
+                f"{counts['differs']} asserted differences, {counts['failed']} failed"
+            )

@@ -1,0 +1,1 @@
+"""Upstream test suites (CPython test_asyncio, Trio, AnyIO) mirrored against the matrix."""
