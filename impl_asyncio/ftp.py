@@ -1,13 +1,13 @@
 """An FTP server on asyncio: the shared sans-I/O core, driven by tasks and raw sockets.
 
-All protocol logic is :class:`shared.ftp.Connection`; this shell only performs
+All protocol logic is :class:`common.ftp.Connection`; this shell only performs
 the actions it asks for. A session is one task, the control loop: it feeds the
 core what the control socket brings and carries out the actions in order. A
 transfer is a second task; when it ends it records its outcome and cancels the
 control loop's read, so that read doubles as the wait for "bytes or a finished
 transfer", and a client that keeps sending gets nothing read until the core
 has taken the previous chunk. ABOR is cancellation at work: the core asks for
-:class:`~shared.ftp.CloseData`, the shell cancels the transfer task and waits
+:class:`~common.ftp.CloseData`, the shell cancels the transfer task and waits
 for it to unwind.
 
 Sockets are non-blocking and moved with :mod:`impl_asyncio.readiness` (the
@@ -38,8 +38,9 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from shared import ftp
-from shared.reactor import open_listener
+from common import ftp
+from common import ftp_support as support
+from fromscratch.reactor import open_listener
 
 from .cancellation import CancelScope
 from .readiness import recv_some, send_all, wait_readable, wait_writable
@@ -72,12 +73,16 @@ class _Failed(Exception):
 
 class _Session:
     def __init__(
-        self, sock: socket.socket, root: str, users: ftp.Users, opts: ftp.ServerOptions
+        self, sock: socket.socket, root: str, users: ftp.Users, opts: support.ServerOptions
     ) -> None:
         self.sock, self.users, self.opts = sock, users, opts
         self.peer, self.local = sock.getpeername(), sock.getsockname()
         self.conn = ftp.Connection(
-            ftp.OSFileSystem(), root, client_address=self.peer[:2], users=users, config=opts.core
+            support.OSFileSystem(),
+            root,
+            client_address=self.peer[:2],
+            users=users,
+            config=opts.core,
         )
         self.finished: list[_Outcome] = []  # transfers done, not yet told to the core
         self.waiting: CancelScope | None = None  # the control loop's read, while it waits
@@ -125,7 +130,7 @@ class _Session:
                 try:
                     data = await self._read()
                 except TimeoutError:
-                    await send_all(self.sock, ftp.IDLE_TIMEOUT_REPLY)
+                    await send_all(self.sock, support.IDLE_TIMEOUT_REPLY)
                     return
                 if data is not None:
                     conn.receive_data(data)
@@ -143,7 +148,7 @@ class _Session:
             elif isinstance(action, ftp.OpenPassiveListener):
                 await self._close_data()
                 try:
-                    self.listener = ftp.open_passive_listener(self.local[0], self.opts)
+                    self.listener = support.open_passive_listener(self.local[0], self.opts)
                 except OSError:
                     conn.passive_failed()
                     continue
@@ -194,11 +199,11 @@ class _Session:
     async def _open_data(self, target: tuple[str, int] | None) -> socket.socket:
         try:
             if target is not None:  # active mode: the core vetted the address
-                sock = ftp.start_connect(target)
+                sock = support.start_connect(target)
                 try:
                     async with asyncio.timeout(self.opts.data_timeout):
                         await wait_writable(sock)
-                    ftp.finish_connect(sock)
+                    support.finish_connect(sock)
                 except BaseException:
                     sock.close()
                     raise
@@ -209,7 +214,7 @@ class _Session:
             with listener:
                 async with asyncio.timeout_at(self.listener_deadline):
                     allowed = self.conn.data_peer_allowed
-                    while (accepted := ftp.accept_data_connection(listener, allowed)) is None:
+                    while (accepted := support.accept_data_connection(listener, allowed)) is None:
                         await wait_readable(listener)
             return accepted
         except (TimeoutError, OSError):
@@ -255,7 +260,7 @@ class _Session:
 
     async def _receive_file(self, data: socket.socket, action: ftp.ReceiveFile) -> None:
         upload = await self._disk(
-            ftp.Upload, action.path, action.offset, action.append, undo=ftp.Upload.discard
+            support.Upload, action.path, action.offset, action.append, undo=support.Upload.discard
         )
         try:
             # One buffer per upload, filled in place and handed whole to the writing thread:
@@ -288,7 +293,7 @@ async def serve_ftp(
     port: int = 2121,
     *,
     users: ftp.Users | None = None,
-    options: ftp.ServerOptions | None = None,
+    options: support.ServerOptions | None = None,
     ready: Callable[[str, int], object] | None = None,
 ) -> None:
     """Serve the directory *root* over FTP until this task is cancelled.
@@ -300,8 +305,8 @@ async def serve_ftp(
     if not await loop.run_in_executor(None, os.path.isdir, root):
         raise NotADirectoryError(errno.ENOTDIR, f"the FTP root must be a directory: {root!r}")
     users = users if users is not None else ftp.Users()
-    opts = options if options is not None else ftp.ServerOptions()
-    limiter = ftp.AddressLimiter(opts)
+    opts = options if options is not None else support.ServerOptions()
+    limiter = support.AddressLimiter(opts)
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     listener = open_listener(infos[0], host, port, listen_backlog())
     sessions: set[asyncio.Task[None]] = set()
@@ -320,7 +325,7 @@ async def serve_ftp(
             ready(*listener.getsockname()[:2])
         while True:
             await wait_readable(listener)
-            admitted, exhausted = ftp.accept_control_connections(listener, limiter)
+            admitted, exhausted = support.accept_control_connections(listener, limiter)
             for sock, address in admitted:
                 task = asyncio.create_task(session(sock, address))
                 sessions.add(task)

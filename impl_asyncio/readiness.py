@@ -1,6 +1,6 @@
 """Readiness, the asyncio way: a callback, ``loop.add_reader``, turned into an await.
 
-Under every coroutine API sits a readiness loop (``shared.reactor`` is one). asyncio
+Under every coroutine API sits a readiness loop (``fromscratch.reactor`` is one). asyncio
 exposes it as callbacks: ``loop.add_reader(fd, callback)`` calls *callback* on the
 loop each time *fd* is readable, until ``loop.remove_reader(fd)``. To *await*
 readiness, register a callback that resolves a Future, await the Future, and

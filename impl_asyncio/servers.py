@@ -50,8 +50,8 @@ import socket
 from collections.abc import Callable
 from typing import cast
 
-from shared import reactor
-from shared.reactor import open_listener
+from fromscratch import reactor
+from fromscratch.reactor import open_listener
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
 

@@ -71,11 +71,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.timergrid import Missed, catch_up, check_policy, check_repeat_count, check_seconds
+from common.timergrid import Missed, catch_up, check_policy, check_repeat_count, check_seconds
 
 __all__ = ["Timer", "Tick", "ScheduledCall", "set_interval", "set_timeout", "interval"]
 
-# Argument checks and the grid arithmetic are shared by the three packages: shared/timergrid.py.
+# Argument checks and the grid arithmetic are shared by the three packages: common/timergrid.py.
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:

@@ -59,8 +59,8 @@ from collections.abc import Callable
 
 import trio
 
-from shared import reactor
-from shared.reactor import open_listener
+from fromscratch import reactor
+from fromscratch.reactor import open_listener
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
 

@@ -73,7 +73,7 @@ from typing import Any
 import trio
 import trio.lowlevel
 
-from shared.timergrid import Missed, catch_up, check_policy, check_repeat_count, check_seconds
+from common.timergrid import Missed, catch_up, check_policy, check_repeat_count, check_seconds
 
 from .tasks import TaskGroup
 
@@ -81,7 +81,7 @@ __all__ = ["Timer", "Tick", "ScheduledCall", "set_interval", "set_timeout", "int
 
 Group = TaskGroup | trio.Nursery
 
-# Argument checks and the grid arithmetic are shared by the three packages: shared/timergrid.py.
+# Argument checks and the grid arithmetic are shared by the three packages: common/timergrid.py.
 
 
 async def _sleep_until(deadline: float, run: _Run | None = None) -> None:

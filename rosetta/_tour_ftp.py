@@ -21,22 +21,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from common.ftp import Config, User, Users, hash_password
+from common.ftp_support import ServerOptions
 from rosetta._tour_io import HOST, _connect, _serving_with
 from rosetta._tour_scenarios import Env, Outcome, scenario
-from shared.ftp import Config, ServerOptions, User, Users, hash_password
 
 FTP = "ftp"
 SECONDS = 3.0
-_SHELLS = {
-    "impl_asyncio": "impl_asyncio.ftp",
-    "impl_trio": "impl_trio.ftp",
-    "shared": "shared.ftp.server",
-}
 _BIG = 64 * 1024 * 1024  # a sparse file: far more than the socket buffers hold
 
 
 def _shell(env: Env) -> ModuleType:
-    return importlib.import_module(_SHELLS[env.column.package])
+    return importlib.import_module(f"{env.column.package}.ftp")
 
 
 @asynccontextmanager

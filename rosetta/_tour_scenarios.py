@@ -501,7 +501,7 @@ async def _until(env: Env, condition: Callable[[], bool]) -> None:
 
 
 def _ensure_list_lines() -> list[str]:
-    from shared import ensure_list
+    from common.listify import ensure_list
 
     xs = [1, 2]
     return [

@@ -656,7 +656,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def measure_all(loads: Sequence[Workload], budget: float, console: Console) -> Results:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from shared.ftp import hash_password
+    from common.ftp import hash_password
 
     results = Results(tuple(loads))
     for column in PEERS:
@@ -1070,8 +1070,8 @@ def serve_pyftpdlib(root: str, user: str, password: str) -> int:
     """
     import logging
 
+    from fromscratch.reactor import raise_fd_limit
     from impl_asyncio.servers import listen_backlog
-    from shared.reactor import raise_fd_limit
 
     try:
         authorizers = importlib.import_module("pyftpdlib.authorizers")

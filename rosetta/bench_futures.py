@@ -43,7 +43,7 @@ from rosetta.columns import COLUMNS, Column
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from shared.interface import ConcurrencyAPI, FutureLike
+    from common.interface import ConcurrencyAPI, FutureLike
 
 __all__ = ["VARIANTS", "WORKLOADS", "Variant", "Workload", "main", "measure_all"]
 

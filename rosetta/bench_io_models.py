@@ -3,7 +3,7 @@
 The shape of libevent's classic ``test/bench.c``: many descriptors are watched
 but idle, a few are *active*, passing a byte along in chained writes; the cost
 measured is one iteration of the loop, i.e. one wait for readiness plus the
-dispatch of whatever became ready. The loop is :class:`shared.reactor.Reactor`,
+dispatch of whatever became ready. The loop is :class:`fromscratch.reactor.Reactor`,
 so each mechanism is one direct call to ``select.select``, ``poll.poll`` or
 ``epoll.poll``.
 
@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fromscratch.reactor import FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor, raise_fd_limit
 from rosetta.bench import BenchOptions
 from rosetta.benchschema import Row, write_json
-from shared.reactor import FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor, raise_fd_limit
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -733,7 +733,7 @@ CLAIMS: tuple[Claim, ...] = (
                 "tests/test_io_models.py::test_the_progression_in_order",
                 "models 1 to 3 run as echo servers: blocking (and a thread per client), "
                 "non-blocking with busy polling, multiplexed; the docstring of "
-                "`shared/io_models.py` explains why signal-driven and POSIX asynchronous I/O "
+                "`fromscratch/io_models.py` explains why signal-driven and POSIX asynchronous I/O "
                 "are described there, not run",
             ),
             _test("tests/test_io_models.py::test_blocking_serves_one_client_at_a_time"),

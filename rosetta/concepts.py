@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
@@ -60,14 +60,11 @@ class Concept:
     name: str
     title: str
     summary: str
-    module: str  # the file name, the same in every package unless *paths* says otherwise
-    #: Per-package exceptions, package name -> path inside it (the FTP server's AnyIO
-    #: shell sits beside its sans-I/O core, in shared/ftp/server.py).
-    paths: Mapping[str, str] = field(default_factory=dict)
+    module: str  # the file name, the same in every package
 
     def file(self, package: Package) -> str:
         """The concept's file, relative to *package*'s directory."""
-        return self.paths.get(package.name, self.module)
+        return self.module
 
     def where(self, package: Package) -> str:
         """``package/file``, as messages and pages name it."""
@@ -155,7 +152,7 @@ CONCEPTS: tuple[Concept, ...] = (
         title="Readiness: a callback, or an await, for 'this socket is ready'",
         summary=(
             "Every event loop is built on one system call that waits until some of many "
-            "descriptors are ready (select, poll, epoll; see shared/reactor.py). asyncio "
+            "descriptors are ready (select, poll, epoll; see fromscratch/reactor.py). asyncio "
             "exposes it as callbacks: loop.add_reader(fd, callback) runs the callback each "
             "time fd is readable until it is removed, and awaiting readiness means "
             "resolving a Future from that callback and unregistering afterwards. Trio "
@@ -198,7 +195,6 @@ CONCEPTS: tuple[Concept, ...] = (
             "AnyIO cancel a scope and shield the cleanup."
         ),
         module="ftp.py",
-        paths={"shared": "ftp/server.py"},
     ),
 )
 

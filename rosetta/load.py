@@ -61,8 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from fromscratch.reactor import raise_fd_limit
 from rosetta.benchschema import Row, write_json
-from shared.reactor import raise_fd_limit
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -9,7 +9,7 @@ Implementations:
 ``shared-asyncio``      ``shared.servers.serve_echo`` on AnyIO's asyncio backend
 ``shared-uvloop``       the same on uvloop
 ``shared-trio``         the same on AnyIO's Trio backend
-``reactor-epoll``       ``shared.reactor.serve_echo``: the from-scratch reactor, epoll
+``reactor-epoll``       ``fromscratch.reactor.serve_echo``: the from-scratch reactor, epoll
 ``reactor-poll``        the same with poll
 ``reactor-select``      the same with select (refuses descriptors >= 1024)
 ``anchor-uvloop-protocol``  a bare ``asyncio.Protocol`` echo on uvloop, the shape of
@@ -18,7 +18,7 @@ Implementations:
 ======================  ==============================================================
 
 ``serve ftp`` takes the first six (the FTP server exists in the three packages:
-``impl_asyncio.ftp``, ``impl_trio.ftp``, ``shared.ftp.server``), serves ``--root``
+``impl_asyncio.ftp``, ``impl_trio.ftp``, ``shared.ftp``), serves ``--root``
 to anonymous users read-only and to ``--user NAME:HASH`` accounts (writing with
 ``--write``); ``--hash-password`` prints the HASH for a password read on stdin.
 
@@ -55,8 +55,9 @@ from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any, cast
 
-from shared.ftp import Config, ServerOptions, User, Users, hash_password
-from shared.reactor import raise_fd_limit
+from common.ftp import Config, User, Users, hash_password
+from common.ftp_support import ServerOptions
+from fromscratch.reactor import raise_fd_limit
 
 __all__ = ["FTP_IMPLS", "IMPLS", "add_parser", "raise_fd_limit", "run", "run_ftp"]
 
@@ -279,12 +280,7 @@ async def _asyncio_until_signal(serve: Callable[[], Coroutine[Any, Any, None]]) 
 def _server(args: argparse.Namespace, package: str) -> Callable[[], Coroutine[Any, Any, None]]:
     """The server *args* ask for, from *package*, as a coroutine function of no arguments."""
     if args.server == "ftp":
-        ftp_module = {
-            "impl_asyncio": "impl_asyncio.ftp",
-            "impl_trio": "impl_trio.ftp",
-            "shared": "shared.ftp.server",
-        }[package]
-        serve_ftp = importlib.import_module(ftp_module).serve_ftp
+        serve_ftp = importlib.import_module(f"{package}.ftp").serve_ftp
         return partial(
             serve_ftp,
             args.root,
@@ -351,7 +347,7 @@ def _run_shared(args: argparse.Namespace, *, backend: str, uvloop: bool = False)
 
 def _run_reactor(args: argparse.Namespace, mechanism: str) -> None:
     # Imported here: the reactor is optional for every other --impl.
-    from shared import reactor
+    from fromscratch import reactor
 
     stop = threading.Event()
     previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in _SIGNALS}

@@ -1,7 +1,7 @@
 """The concepts of async-rosetta as one backend-agnostic API on AnyIO.
 
 Import it in your own library and run it under asyncio (with or without uvloop)
-or Trio. :mod:`shared.interface` holds the Protocol all three packages satisfy.
+or Trio. :mod:`common.interface` holds the Protocol all three packages satisfy.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from .cancellation import CancelScope, fail_after, move_on_after, shielded, wait_for
 from .executors import run_in_executor
 from .futures import CancelledError, Future, InvalidStateError
-from .listify import ensure_list
 from .readiness import recv_some, send_all, wait_readable, wait_writable
 from .servers import serve_echo
 from .tasks import Task, TaskGroup, ensure_future, gather
@@ -24,7 +23,6 @@ __all__ = [
     "ensure_future",
     "gather",
     "run_in_executor",
-    "ensure_list",
     "CancelScope",
     "move_on_after",
     "fail_after",

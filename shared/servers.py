@@ -65,8 +65,8 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from . import reactor
-from .reactor import open_listener
+from fromscratch import reactor
+from fromscratch.reactor import open_listener
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
 

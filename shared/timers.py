@@ -72,14 +72,15 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from common.timergrid import Missed, catch_up, check_policy, check_repeat_count, check_seconds
+
 from .tasks import TaskGroup
-from .timergrid import Missed, catch_up, check_policy, check_repeat_count, check_seconds
 
 __all__ = ["Timer", "Tick", "ScheduledCall", "set_interval", "set_timeout", "interval"]
 
 Group = TaskGroup | anyio.abc.TaskGroup
 
-# Argument checks and the grid arithmetic are shared by the three packages: shared/timergrid.py.
+# Argument checks and the grid arithmetic are shared by the three packages: common/timergrid.py.
 
 
 async def _sleep_until(deadline: float, run: _Run | None = None) -> None:

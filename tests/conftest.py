@@ -30,8 +30,8 @@ import pytest
 import impl_asyncio
 import impl_trio
 import shared
+from common.interface import ConcurrencyAPI
 from rosetta.columns import COLUMNS, Column
-from shared.interface import ConcurrencyAPI
 
 T = TypeVar("T")
 

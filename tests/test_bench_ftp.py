@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from common.ftp import hash_password
 from rosetta import bench_ftp
 from rosetta.bench_ftp import OURS, Results, targets, to_rows, workloads
-from shared.ftp import hash_password
 
 pytestmark = pytest.mark.concept("ftp")
 

@@ -19,8 +19,8 @@ import pytest
 import impl_asyncio.cancellation
 import impl_trio.cancellation
 import shared.cancellation
+from common.interface import CancellationAPI, ConcurrencyAPI
 from rosetta.columns import Column
-from shared.interface import CancellationAPI, ConcurrencyAPI
 
 from .conftest import expect
 

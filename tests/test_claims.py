@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from common.listify import ensure_list
 from rosetta.bench import BENCHES
 from rosetta.claims import (
     CLAIMS,
@@ -32,7 +33,6 @@ from rosetta.claims import (
     readme_section,
     replace_readme_section,
 )
-from shared import ensure_list
 
 ROOT = Path(__file__).resolve().parent.parent
 

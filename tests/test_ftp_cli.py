@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from common.ftp import hash_password, verify_password
 from rosetta import cli
 from rosetta.serve import FTP_IMPLS
-from shared.ftp import hash_password, verify_password
 
 pytestmark = pytest.mark.concept("ftp")
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.ftp import (
+from common.ftp import (
     COMMANDS,
     Action,
     CheckPassword,
@@ -39,7 +39,7 @@ from shared.ftp import (
     normalize_virtual,
     verify_password,
 )
-from shared.ftp._state import (
+from common.ftp._state import (
     DATA_TRANSITIONS,
     SESSION_TRANSITIONS,
     DataEvent,

@@ -1,7 +1,7 @@
 """serve_ftp in six columns, driven by real clients over real sockets.
 
-The three shells (``impl_asyncio.ftp``, ``impl_trio.ftp``, ``shared.ftp.server``)
-run the same sans-I/O core (:mod:`shared.ftp`, tested on its own in
+The three shells (``impl_asyncio.ftp``, ``impl_trio.ftp``, ``shared.ftp``)
+run the same sans-I/O core (:mod:`common.ftp`, tested on its own in
 ``test_ftp_core.py``); what is checked here is the part each shell writes itself:
 sockets, data connections, threads for the disk, timeouts, limits, ABOR,
 cancellation. The clients are the standard library's :mod:`ftplib` and the
@@ -34,10 +34,11 @@ import pytest
 
 import impl_asyncio.ftp
 import impl_trio.ftp
-import shared.ftp.server
+import shared.ftp
+from common.ftp import Config, User, Users, hash_password
+from common.ftp_support import IDLE_TIMEOUT_REPLY, ServerOptions
+from common.interface import FtpServerAPI
 from rosetta.columns import Column
-from shared.ftp import IDLE_TIMEOUT_REPLY, Config, ServerOptions, User, Users, hash_password
-from shared.interface import FtpServerAPI
 from tests.serving import Running, running_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.concept("ftp")]
@@ -46,7 +47,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.concept("ftp")]
 FTP_SERVERS: dict[str, FtpServerAPI] = {
     "impl_asyncio": impl_asyncio.ftp,
     "impl_trio": impl_trio.ftp,
-    "shared": shared.ftp.server,
+    "shared": shared.ftp,
 }
 
 T = TypeVar("T")

@@ -9,8 +9,8 @@ from typing import Any
 import anyio
 import pytest
 
+from common.interface import ConcurrencyAPI, FutureLike
 from rosetta.columns import Column
-from shared.interface import ConcurrencyAPI, FutureLike
 
 from .conftest import expect
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from shared.io_models import MODELS, EchoServer, serve_blocking
+from fromscratch.io_models import MODELS, EchoServer, serve_blocking
 
 from .echo_client import many_clients, open_fds, recv_exactly, roundtrip, run_server, wait_for
 

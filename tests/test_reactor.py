@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared import reactor
-from shared.reactor import BUSY, FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor, serve_echo
+from fromscratch import reactor
+from fromscratch.reactor import BUSY, FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor, serve_echo
 
 from .echo_client import many_clients, open_fds, recv_exactly, roundtrip, run_server, wait_for
 
@@ -168,7 +168,7 @@ def test_a_failing_callback_is_logged_with_its_fd_and_its_fd_dropped(
     with Reactor(mechanism) as r:
         r.add_reader(a.fileno(), boom, on_error=handled.append)
         b.send(b"x")
-        with caplog.at_level(logging.ERROR, logger="shared.reactor"):
+        with caplog.at_level(logging.ERROR, logger="fromscratch.reactor"):
             r.run_once(1)
         assert [str(e) for e in handled] == ["callback bug"]
         assert f"fd {a.fileno()}" in caplog.text
@@ -324,7 +324,7 @@ def test_select_closes_connections_past_fd_setsize(caplog: pytest.LogCaptureFixt
                 if fd >= FD_SETSIZE:
                     break
             with (
-                caplog.at_level(logging.WARNING, logger="shared.reactor"),
+                caplog.at_level(logging.WARNING, logger="fromscratch.reactor"),
                 socket.create_connection(address, timeout=5) as sock,
                 contextlib.suppress(ConnectionResetError),
             ):

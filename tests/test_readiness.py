@@ -13,8 +13,8 @@ import trio
 import impl_asyncio.readiness
 import impl_trio.readiness
 import shared.readiness
+from common.interface import ReadinessAPI
 from rosetta.columns import Column
-from shared.interface import ReadinessAPI
 
 from .conftest import expect
 

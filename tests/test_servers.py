@@ -26,10 +26,10 @@ import pytest
 import impl_asyncio.servers
 import impl_trio.servers
 import shared.servers
+from common.interface import ServersAPI
 from rosetta import cli
 from rosetta.columns import Column
 from rosetta.serve import IMPLS
-from shared.interface import ServersAPI
 from tests.serving import Running, running_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.concept("servers")]

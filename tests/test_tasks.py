@@ -9,8 +9,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from common.interface import ConcurrencyAPI
 from rosetta.columns import Column
-from shared.interface import ConcurrencyAPI
 
 from .conftest import expect
 

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 import impl_asyncio
 import impl_trio
 import shared
+from common.interface import ConcurrencyAPI, TimersAPI
 from rosetta.columns import Column
-from shared.interface import ConcurrencyAPI, TimersAPI
 
 from .conftest import expect
 from .virtual_time import VirtualTimeLoop

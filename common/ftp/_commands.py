@@ -3,7 +3,7 @@
 One row per command drives everything generic about it, before its handler
 runs: whether it needs a login, its argument syntax, the permission it needs,
 whether it is accepted while a transfer runs, and its HELP text. Handlers
-(in :mod:`shared.ftp._connection`) only do what is specific to the command.
+(in :mod:`common.ftp._connection`) only do what is specific to the command.
 
 Error handling
 --------------

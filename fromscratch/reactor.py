@@ -34,7 +34,7 @@ mechanism against the number of idle descriptors.
 Error handling
 --------------
 An exception from a callback is never swallowed: the reactor logs it on the
-``shared.reactor`` logger together with the descriptor, stops watching that
+``fromscratch.reactor`` logger together with the descriptor, stops watching that
 descriptor (reading and writing), and calls the ``on_error`` the callback was
 registered with (the echo server closes the connection there). Without an
 ``on_error`` the exception propagates out of :meth:`Reactor.run_once`. A
@@ -783,7 +783,9 @@ def serve_echo(
         reactor.close()
 
 
-def _main() -> None:  # pragma: no cover - a manual check: python -m shared.reactor [mech] [port]
+def _main() -> (
+    None
+):  # pragma: no cover - a manual check: python -m fromscratch.reactor [mech] [port]
     import sys
 
     mechanism = sys.argv[1] if len(sys.argv) > 1 else "epoll"

@@ -11,12 +11,12 @@ async code; the asyncio, Trio and AnyIO shells move the bytes. File metadata
 Error handling
 --------------
 Nothing a client sends raises: every input becomes a reply. See
-:mod:`shared.ftp._connection` for the full I/O contract.
+:mod:`common.ftp._connection` for the full I/O contract.
 """
 
 from __future__ import annotations
 
-from shared.ftp._actions import (
+from common.ftp._actions import (
     Action,
     CheckPassword,
     Close,
@@ -29,33 +29,16 @@ from shared.ftp._actions import (
     SendReply,
     Wait,
 )
-from shared.ftp._auth import User, Users, hash_password, verify_password
-from shared.ftp._commands import COMMANDS, CommandSpec, format_reply
-from shared.ftp._connection import Config, Connection, TransferError
-from shared.ftp._listing import list_line, mlsx_line
-from shared.ftp._paths import FileSystem, Jail, PathError, StatLike, normalize_virtual
-from shared.ftp._state import DataState, FTPStateError, SessionState
-from shared.ftp._support import (
-    IDLE_TIMEOUT_REPLY,
-    TOO_MANY_REPLY,
-    AddressLimiter,
-    OSFileSystem,
-    ServerOptions,
-    Upload,
-    accept_control_connections,
-    accept_data_connection,
-    configure_control_socket,
-    finish_connect,
-    open_passive_listener,
-    start_connect,
-)
+from common.ftp._auth import User, Users, hash_password, verify_password
+from common.ftp._commands import COMMANDS, CommandSpec, format_reply
+from common.ftp._connection import Config, Connection, TransferError
+from common.ftp._listing import list_line, mlsx_line
+from common.ftp._paths import FileSystem, Jail, PathError, StatLike, normalize_virtual
+from common.ftp._state import DataState, FTPStateError, SessionState
 
 __all__ = [
     "COMMANDS",
-    "IDLE_TIMEOUT_REPLY",
-    "TOO_MANY_REPLY",
     "Action",
-    "AddressLimiter",
     "CheckPassword",
     "Close",
     "CloseData",
@@ -67,31 +50,22 @@ __all__ = [
     "FTPStateError",
     "FileSystem",
     "Jail",
-    "OSFileSystem",
     "OpenPassiveListener",
     "PathError",
     "ReceiveFile",
     "SendData",
     "SendFile",
     "SendReply",
-    "ServerOptions",
     "SessionState",
     "StatLike",
     "TransferError",
-    "Upload",
     "User",
     "Users",
     "Wait",
-    "accept_control_connections",
-    "accept_data_connection",
-    "configure_control_socket",
-    "finish_connect",
     "format_reply",
     "hash_password",
     "list_line",
     "mlsx_line",
     "normalize_virtual",
-    "open_passive_listener",
-    "start_connect",
     "verify_password",
 ]

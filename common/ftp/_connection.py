@@ -48,7 +48,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.ftp._actions import (
+from common.ftp._actions import (
     Action,
     CheckPassword,
     Close,
@@ -61,11 +61,11 @@ from shared.ftp._actions import (
     SendReply,
     Wait,
 )
-from shared.ftp._auth import Users
-from shared.ftp._commands import COMMANDS, NOT_IMPLEMENTED, Perm, check_syntax, format_reply
-from shared.ftp._listing import DEFAULT_FACTS, SUPPORTED_FACTS, list_line, mlsx_line
-from shared.ftp._paths import FileSystem, Jail, PathError
-from shared.ftp._state import (
+from common.ftp._auth import Users
+from common.ftp._commands import COMMANDS, NOT_IMPLEMENTED, Perm, check_syntax, format_reply
+from common.ftp._listing import DEFAULT_FACTS, SUPPORTED_FACTS, list_line, mlsx_line
+from common.ftp._paths import FileSystem, Jail, PathError
+from common.ftp._state import (
     DATA_TRANSITIONS,
     SESSION_TRANSITIONS,
     DataEvent,

@@ -1,6 +1,6 @@
 """An FTP server on AnyIO: the shared sans-I/O core, driven by tasks and raw sockets.
 
-All protocol logic is :class:`shared.ftp.Connection`; this shell only performs
+All protocol logic is :class:`common.ftp.Connection`; this shell only performs
 the actions it asks for, on any AnyIO backend (asyncio, uvloop, Trio). A session
 is one task, the control loop: it feeds the core what the control socket brings
 and carries out the actions in order. A transfer is a second task, in its own
@@ -8,7 +8,7 @@ cancel scope, in the session's task group; when it ends it records its outcome
 and cancels the scope of the control loop's read, so that read doubles as the
 wait for "bytes or a finished transfer", and a client that keeps sending gets
 nothing read until the core has taken the previous chunk. ABOR is cancellation
-at work: on :class:`~shared.ftp.CloseData` the shell cancels the transfer's
+at work: on :class:`~common.ftp.CloseData` the shell cancels the transfer's
 scope and waits for the transfer to unwind.
 
 Sockets are non-blocking and moved with :mod:`shared.readiness`; files are
@@ -39,8 +39,9 @@ from typing import TypeVar
 
 import anyio
 
-from shared import ftp
-from shared.reactor import open_listener
+from common import ftp
+from common import ftp_support as support
+from fromscratch.reactor import open_listener
 from shared.readiness import recv_some, send_all, wait_readable, wait_writable
 from shared.servers import listen_backlog
 
@@ -66,12 +67,16 @@ class _Failed(Exception):
 
 class _Session:
     def __init__(
-        self, sock: socket.socket, root: str, users: ftp.Users, opts: ftp.ServerOptions
+        self, sock: socket.socket, root: str, users: ftp.Users, opts: support.ServerOptions
     ) -> None:
         self.sock, self.users, self.opts = sock, users, opts
         self.peer, self.local = sock.getpeername(), sock.getsockname()
         self.conn = ftp.Connection(
-            ftp.OSFileSystem(), root, client_address=self.peer[:2], users=users, config=opts.core
+            support.OSFileSystem(),
+            root,
+            client_address=self.peer[:2],
+            users=users,
+            config=opts.core,
         )
         self.finished: list[_Outcome] = []  # transfers done, not yet told to the core
         self.waiting: anyio.CancelScope | None = None  # the control loop's read, while it waits
@@ -122,7 +127,7 @@ class _Session:
                 try:
                     data = await self._read()
                 except TimeoutError:
-                    await send_all(self.sock, ftp.IDLE_TIMEOUT_REPLY)
+                    await send_all(self.sock, support.IDLE_TIMEOUT_REPLY)
                     return
                 if data is not None:
                     conn.receive_data(data)
@@ -140,7 +145,7 @@ class _Session:
             elif isinstance(action, ftp.OpenPassiveListener):
                 await self._close_data()
                 try:
-                    self.listener = ftp.open_passive_listener(self.local[0], self.opts)
+                    self.listener = support.open_passive_listener(self.local[0], self.opts)
                 except OSError:
                     conn.passive_failed()
                     continue
@@ -198,11 +203,11 @@ class _Session:
     async def _open_data(self, target: tuple[str, int] | None) -> socket.socket:
         try:
             if target is not None:  # active mode: the core vetted the address
-                sock = ftp.start_connect(target)
+                sock = support.start_connect(target)
                 try:
                     with anyio.fail_after(self.opts.data_timeout):
                         await wait_writable(sock)
-                    ftp.finish_connect(sock)
+                    support.finish_connect(sock)
                 except BaseException:
                     sock.close()
                     raise
@@ -212,7 +217,7 @@ class _Session:
                 raise _Failed(ftp.TransferError.NO_CONNECTION)
             with listener, anyio.fail_at(self.listener_deadline):
                 allowed = self.conn.data_peer_allowed
-                while (accepted := ftp.accept_data_connection(listener, allowed)) is None:
+                while (accepted := support.accept_data_connection(listener, allowed)) is None:
                     await wait_readable(listener)
             return accepted
         except (TimeoutError, OSError):
@@ -246,7 +251,7 @@ class _Session:
             os.close(fd)
 
     async def _receive_file(self, data: socket.socket, action: ftp.ReceiveFile) -> None:
-        upload = await self._disk(ftp.Upload, action.path, action.offset, action.append)
+        upload = await self._disk(support.Upload, action.path, action.offset, action.append)
         try:
             # One buffer per upload, filled in place and handed whole to the writing thread:
             # no allocation per recv (256 KiB reads would each be an mmap in glibc).
@@ -278,7 +283,7 @@ async def serve_ftp(
     port: int = 2121,
     *,
     users: ftp.Users | None = None,
-    options: ftp.ServerOptions | None = None,
+    options: support.ServerOptions | None = None,
     ready: Callable[[str, int], object] | None = None,
 ) -> None:
     """Serve the directory *root* over FTP until the enclosing scope is cancelled.
@@ -289,8 +294,8 @@ async def serve_ftp(
     if not await anyio.to_thread.run_sync(os.path.isdir, root):
         raise NotADirectoryError(errno.ENOTDIR, f"the FTP root must be a directory: {root!r}")
     users = users if users is not None else ftp.Users()
-    opts = options if options is not None else ftp.ServerOptions()
-    limiter = ftp.AddressLimiter(opts)
+    opts = options if options is not None else support.ServerOptions()
+    limiter = support.AddressLimiter(opts)
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     listener = open_listener(infos[0], host, port, listen_backlog())
 
@@ -311,7 +316,7 @@ async def serve_ftp(
                 ready(*listener.getsockname()[:2])
             while True:
                 await wait_readable(listener)
-                admitted, exhausted = ftp.accept_control_connections(listener, limiter)
+                admitted, exhausted = support.accept_control_connections(listener, limiter)
                 for sock, address in admitted:
                     sessions.start_soon(session, sock, address)
                 if exhausted:

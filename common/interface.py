@@ -24,7 +24,8 @@ from socket import socket
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from shared.ftp import ServerOptions, Users
+    from common.ftp import Users
+    from common.ftp_support import ServerOptions
 
 __all__ = [
     "ConcurrencyAPI",
@@ -271,12 +272,12 @@ class ServersAPI(Protocol):
 
 class FtpServerAPI(Protocol):
     """The FTP server module of a package: ``impl_asyncio.ftp``, ``impl_trio.ftp``,
-    ``shared.ftp.server``.
+    ``shared.ftp``.
 
     ``serve_ftp`` serves the directory *root* until cancelled (a task in asyncio, a
     scope in Trio and AnyIO); ``ready(host, port)`` is called once it listens, and
     ``port=0`` binds an ephemeral port. The protocol itself is the shared sans-I/O
-    core in :mod:`shared.ftp`.
+    core in :mod:`common.ftp`.
     """
 
     def serve_ftp(

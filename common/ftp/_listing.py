@@ -16,7 +16,7 @@ import stat
 import time
 from collections.abc import Iterable
 
-from shared.ftp._paths import StatLike
+from common.ftp._paths import StatLike
 
 __all__ = ["DEFAULT_FACTS", "SUPPORTED_FACTS", "list_line", "mlsx_line"]
 

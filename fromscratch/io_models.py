@@ -16,7 +16,7 @@ in who waits, where, and for how many descriptors at once:
 3. **I/O multiplexing.** ``select``/``poll``/``epoll`` wait on *many*
    descriptors at once and say which are ready; the (non-blocking) ``recv`` that
    follows never waits. One thread, no spinning: :func:`serve_multiplexed`, on
-   :mod:`shared.reactor`. This is what asyncio, Trio, uvloop (libuv) and every
+   :mod:`fromscratch.reactor`. This is what asyncio, Trio, uvloop (libuv) and every
    event loop are built on. The usual workaround for model 1's one-at-a-time
    is a thread per client, :func:`serve_threaded`: blocking calls again, with the
    kernel's scheduler doing the multiplexing at the price of a stack per client.
@@ -51,7 +51,7 @@ Error handling
 A failure to listen raises :exc:`OSError` naming the host and port. A client
 that resets is dropped and the server goes on. ``KeyboardInterrupt`` propagates
 (after the sockets are closed), except from :func:`serve_multiplexed`, which
-returns quietly like :func:`shared.reactor.serve_echo`.
+returns quietly like :func:`fromscratch.reactor.serve_echo`.
 """
 
 from __future__ import annotations
@@ -303,7 +303,7 @@ def serve_multiplexed(
 ) -> None:
     """Model 3: one thread waits for all sockets at once, then serves the ready ones.
 
-    This is :func:`shared.reactor.serve_echo`: non-blocking sockets whose
+    This is :func:`fromscratch.reactor.serve_echo`: non-blocking sockets whose
     readiness the reactor learns from ``select``, ``poll`` or ``epoll``
     (*mechanism*), with batched accepts, a connection limit and backpressure.
     """
@@ -319,7 +319,7 @@ MODELS: dict[str, EchoServer] = {
 """The servers by name, in the order of the progression."""
 
 
-def _main() -> None:  # pragma: no cover - a manual check: python -m shared.io_models MODEL
+def _main() -> None:  # pragma: no cover - a manual check: python -m fromscratch.io_models MODEL
     import sys
 
     model = sys.argv[1] if len(sys.argv) > 1 else "multiplexed"

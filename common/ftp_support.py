@@ -1,10 +1,10 @@
 """What the three FTP shells share that is neither protocol nor async: sockets, files, limits.
 
-The protocol lives in :class:`~shared.ftp.Connection`; the event loop in each
+The protocol lives in :class:`~common.ftp.Connection`; the event loop in each
 shell. What is left is plain synchronous code that would otherwise be written
 three times: the server's options, the per-address connection count, binding a
 passive listener inside a port range, the control socket's options, the
-:class:`~shared.ftp.FileSystem` over :mod:`os`, and uploads that land under
+:class:`~common.ftp.FileSystem` over :mod:`os`, and uploads that land under
 their final name only when complete.
 
 Error handling
@@ -28,8 +28,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.ftp._commands import format_reply
-from shared.ftp._connection import Config
+from common.ftp._commands import format_reply
+from common.ftp._connection import Config
 
 __all__ = [
     "IDLE_TIMEOUT_REPLY",
@@ -236,7 +236,7 @@ def open_passive_listener(local_host: str, options: ServerOptions) -> socket.soc
 
 
 class OSFileSystem:
-    """:class:`shared.ftp.FileSystem` over :mod:`os`: metadata calls, all quick."""
+    """:class:`common.ftp.FileSystem` over :mod:`os`: metadata calls, all quick."""
 
     def realpath(self, path: str) -> str:
         return os.path.realpath(path)
