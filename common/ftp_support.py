@@ -17,7 +17,6 @@ the range is free (the shell answers 425). :class:`Upload` methods raise
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import math
 import os
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 
 from common.ftp._commands import format_reply
 from common.ftp._connection import Config
+from common.listeners import accept_ready, refuse
 
 __all__ = [
     "IDLE_TIMEOUT_REPLY",
@@ -133,25 +133,15 @@ def accept_control_connections(
     whether accepting stopped for lack of resources (then pause before the next try).
 
     Draining the queue on each readiness event keeps a storm of connects from
-    overflowing the kernel's backlog (see :mod:`shared.servers`). Connections
+    overflowing the kernel's backlog (:func:`common.listeners.accept_ready`). Connections
     over a limit are sent 421 and closed here; admitted ones are non-blocking
     and configured with :func:`configure_control_socket`.
     """
+    accepted, exhausted = accept_ready(listener)
     admitted: list[tuple[socket.socket, str]] = []
-    while True:
-        try:
-            sock, peer = listener.accept()
-        except BlockingIOError:
-            return admitted, False
-        except OSError as exc:
-            if exc.errno == errno.ECONNABORTED:
-                continue  # gone before we got to it
-            return admitted, True  # EMFILE, ENFILE, ENOBUFS, ENOMEM
-        sock.setblocking(False)
+    for sock, peer in accepted:
         if not limiter.admit(peer[0]):
-            with contextlib.suppress(OSError):
-                sock.send(TOO_MANY_REPLY)
-            sock.close()
+            refuse(sock, TOO_MANY_REPLY)
             continue
         try:
             configure_control_socket(sock)
@@ -160,6 +150,7 @@ def accept_control_connections(
             sock.close()
             continue
         admitted.append((sock, peer[0]))
+    return admitted, exhausted is not None
 
 
 def accept_data_connection(

@@ -63,6 +63,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from common.listeners import listen_backlog, listener_address, open_listener
+
 from . import reactor
 
 __all__ = [
@@ -98,17 +100,9 @@ def _stopped(stop: threading.Event | None) -> bool:
 
 
 def _listen(host: str, port: int, ready: Ready | None) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    address = listener_address(host, port)
+    listener = open_listener(address, host, port, listen_backlog(), blocking=True)
     try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((host, port))
-        except OSError as exc:
-            raise OSError(
-                exc.errno, f"cannot listen on {host} port {port}: {exc.strerror}"
-            ) from exc
-        listener.listen(reactor.listen_backlog())
         if ready is not None:
             ready((host, listener.getsockname()[1]))
     except BaseException:

@@ -44,12 +44,9 @@ registered with (the echo server closes the connection there). Without an
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import heapq
 import itertools
 import logging
-import resource
 import select
 import socket
 import threading
@@ -57,6 +54,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from common.listeners import (
+    BUSY,
+    RESOURCE_PAUSE,
+    accept_ready,
+    listen_backlog,
+    listener_address,
+    open_listener,
+    raise_fd_limit,
+    refuse,
+)
 
 __all__ = [
     "FD_SETSIZE",
@@ -73,9 +81,6 @@ __all__ = [
     "Reactor",
     "Timer",
     "serve_echo",
-    "listen_backlog",
-    "open_listener",
-    "raise_fd_limit",
 ]
 
 logger = logging.getLogger(__name__)
@@ -88,19 +93,11 @@ MECHANISMS = ("select", "poll", "epoll")
 EVENT_READ = 1
 EVENT_WRITE = 2
 
-BUSY = b"busy\n"
-"""What a connection over the limit receives before it is closed (as in ``servers.py``)."""
-
 # The echo server's tuning, with the reason for each number.
-# Accepts per readiness event: in effect "until EAGAIN", like libuv. A cap of 256 let the
-# accept queue (somaxconn, 4,096) overflow in a 10,000-connect storm; the cap only bounds
-# a pathological flood.
-ACCEPT_BATCH = 65535
 RECV_SIZE = 64 * 1024
 HIGH_WATER = 64 * 1024  # stop reading from a client whose unsent echo exceeds this ...
 LOW_WATER = 16 * 1024  # ... and resume once it has drained below this
 STOP_CHECK = 0.1  # seconds: the longest the loop waits before looking at ``stop``
-EMFILE_PAUSE = 0.1  # out of descriptors: stop accepting this long, then try again
 
 
 class FDSetSizeError(ValueError):
@@ -506,31 +503,6 @@ class Reactor:
 # -- the echo server ------------------------------------------------------------------------
 
 
-def raise_fd_limit() -> int:
-    """Raise this process's soft ``RLIMIT_NOFILE`` to the hard limit; return the new soft
-    limit. Many connections need many descriptors, and the soft limit is often 1024."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-        except (ValueError, OSError):  # e.g. hard = infinity beyond nr_open
-            pass
-    return soft
-
-
-def listen_backlog() -> int:
-    """``min(65535, net.core.somaxconn)``: the kernel silently caps a larger backlog
-    anyway, and a storm of connects needs the whole queue."""
-    try:
-        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as f:
-            somaxconn = int(f.read())
-    except (OSError, ValueError):
-        somaxconn = socket.SOMAXCONN
-    return max(1, min(65535, somaxconn))
-
-
 class _Connection:
     """One client: a non-blocking socket and the bytes still to echo back to it."""
 
@@ -616,32 +588,20 @@ class _EchoServer:
     def on_acceptable(self) -> None:
         # Level-triggered: whatever is left after a batch is reported again next
         # iteration, after the clients already connected have had their turn.
-        for _ in range(ACCEPT_BATCH):
-            try:
-                sock, _addr = self.listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except ConnectionAbortedError:
-                continue  # the client gave up while queued
-            except OSError as exc:
-                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    self._pause_accepting(exc)
-                    return
-                raise
+        accepted, exhausted = accept_ready(self.listener)
+        for sock, _peer in accepted:
             self._admit(sock)
+        if exhausted is not None:
+            self._pause_accepting(exhausted)
 
     def _admit(self, sock: socket.socket) -> None:
         if len(self.connections) >= self.max_connections:
             # The limit's refusal: accept, say BUSY, close. The client learns why instead
             # of hanging in the accept queue; the backlog never fills with clients we won't
-            # serve. Five bytes fit in an empty socket buffer: the send does not block.
+            # serve.
             self.refused += 1
-            sock.setblocking(False)
-            with contextlib.suppress(OSError):  # a client gone already
-                sock.send(BUSY)
-            sock.close()
+            refuse(sock, BUSY)
             return
-        sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = _Connection(self, sock)
@@ -662,71 +622,15 @@ class _EchoServer:
     def _pause_accepting(self, exc: OSError) -> None:
         # Out of descriptors: the listener stays readable, so stop watching it for a
         # moment instead of spinning on EMFILE. Connections that close meanwhile free fds.
-        logger.warning("accept failed (%s); pausing accepts for %.1f s", exc, EMFILE_PAUSE)
+        logger.warning("accept failed (%s); pausing accepts for %.1f s", exc, RESOURCE_PAUSE)
         self.reactor.remove_reader(self.listener.fileno())
-        self.reactor.call_later(EMFILE_PAUSE, self.start)
+        self.reactor.call_later(RESOURCE_PAUSE, self.start)
 
     def close(self) -> None:
         for conn in list(self.connections.values()):
             conn.close()
         self.reactor.remove(self.listener.fileno())
         self.listener.close()
-
-
-def open_listener(
-    address_info: tuple[int, int, int, str, tuple[object, ...]],
-    host: str,
-    port: int,
-    backlog: int,
-) -> socket.socket:
-    """A non-blocking listening socket for one ``getaddrinfo`` result.
-
-    The echo servers of the three packages resolve *host* their own way (the
-    loop's ``getaddrinfo``), then all bind the same way, here.
-
-    Error handling
-    --------------
-    A port in use raises :exc:`OSError` with ``errno.EADDRINUSE`` and a message
-    naming the port; any other failure propagates. The socket is closed on every
-    failure.
-    """
-    family, kind, proto, _, address = address_info
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(address)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise OSError(
-                    errno.EADDRINUSE, f"cannot listen on {host}:{port}: port {port} is in use"
-                ) from None
-            raise
-        sock.listen(backlog)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((host, port))
-        except OSError as exc:
-            raise OSError(
-                exc.errno, f"cannot listen on {host} port {port}: {exc.strerror}"
-            ) from exc
-        listener.listen(listen_backlog())
-        listener.setblocking(False)
-    except BaseException:
-        listener.close()
-        raise
-    return listener
 
 
 def serve_echo(
@@ -768,7 +672,7 @@ def serve_echo(
     raise_fd_limit()
     reactor = Reactor(mechanism)  # validates the name before we bind anything
     try:
-        listener = _listen(host, port)
+        listener = open_listener(listener_address(host, port), host, port, listen_backlog())
         server = _EchoServer(reactor, listener, max_connections)
         try:
             server.start()  # with select, the listener itself may be >= FD_SETSIZE

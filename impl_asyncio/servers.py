@@ -50,25 +50,12 @@ import socket
 from collections.abc import Callable
 from typing import cast
 
-from fromscratch import reactor
-from fromscratch.reactor import open_listener
+from common.listeners import BUSY, listen_backlog, open_listener
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
 
-BUSY = b"busy\n"
-"""What a connection over the limit receives before it is closed."""
-
 # Pause reading from a client once this much echo is waiting to be sent to it.
 _HIGH_WATER = 64 * 1024
-
-
-def listen_backlog() -> int:
-    """The largest listen backlog the kernel accepts: ``min(65535, somaxconn)``.
-
-    Linux silently truncates a larger value to ``net.core.somaxconn``; 65535 is
-    the cap because some kernels keep the backlog in 16 bits.
-    """
-    return reactor.listen_backlog()  # one implementation for every server, in the reactor
 
 
 async def _listen(host: str, port: int, backlog: int) -> socket.socket:

@@ -41,10 +41,9 @@ import trio
 
 from common import ftp
 from common import ftp_support as support
-from fromscratch.reactor import open_listener
+from common.listeners import listen_backlog, open_listener
 
 from .readiness import recv_some, send_all, wait_readable, wait_writable
-from .servers import listen_backlog
 
 __all__ = ["serve_ftp"]
 

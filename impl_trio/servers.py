@@ -51,37 +51,24 @@ only. ``accept()`` failing for lack of descriptors or memory (``EMFILE``,
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import math
 import socket
 from collections.abc import Callable
 
 import trio
 
-from fromscratch import reactor
-from fromscratch.reactor import open_listener
+from common.listeners import (
+    BUSY,
+    RESOURCE_PAUSE,
+    accept_ready,
+    listen_backlog,
+    open_listener,
+    refuse,
+)
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
 
-BUSY = b"busy\n"
-"""What a connection over the limit receives before it is closed."""
-
-# Accept until EAGAIN: the queue holds at most somaxconn connections, and a cap of 1,024
-# per wake-up still let it overflow at 10,000 connects (1,700-2,800 SYNs dropped, p99 2-3 s
-# for shared; none and under 0.7 s when drained). This only stops a pathological flood.
-_ACCEPT_BATCH = 65535
 _CHUNK = 64 * 1024
-_RESOURCE_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
-
-
-def listen_backlog() -> int:
-    """The largest listen backlog the kernel accepts: ``min(65535, somaxconn)``.
-
-    Linux silently truncates a larger value to ``net.core.somaxconn``; 65535 is
-    the cap because some kernels keep the backlog in 16 bits.
-    """
-    return reactor.listen_backlog()  # one implementation for every server, in the reactor
 
 
 async def _listen(host: str, port: int, backlog: int) -> socket.socket:
@@ -117,25 +104,15 @@ async def _accept_loop(
 ) -> None:
     while True:
         await trio.lowlevel.wait_readable(listener)
-        for _ in range(_ACCEPT_BATCH):
-            try:
-                conn, _ = listener.accept()
-            except BlockingIOError:
-                break
-            except OSError as exc:
-                if exc.errno in _RESOURCE_ERRNOS:
-                    await trio.sleep(0.1)
-                    break
-                if exc.errno == errno.ECONNABORTED:
-                    continue  # gone before we got to it
-                raise
+        accepted, exhausted = accept_ready(listener)
+        for conn, _ in accepted:
             if connections.open >= connections.limit:
-                with contextlib.suppress(OSError):  # a client gone already
-                    conn.send(BUSY)
-                conn.close()
+                refuse(conn, BUSY)
                 continue
             connections.open += 1
             handlers.start_soon(_echo, conn, connections)
+        if exhausted is not None:
+            await trio.sleep(RESOURCE_PAUSE)  # out of descriptors: let connections end first
 
 
 async def _run_handlers(

@@ -1070,7 +1070,7 @@ def serve_pyftpdlib(root: str, user: str, password: str) -> int:
     """
     import logging
 
-    from fromscratch.reactor import raise_fd_limit
+    from common.listeners import raise_fd_limit
     from impl_asyncio.servers import listen_backlog
 
     try:

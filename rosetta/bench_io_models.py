@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fromscratch.reactor import FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor, raise_fd_limit
+from common.listeners import raise_fd_limit
+from fromscratch.reactor import FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor
 from rosetta.bench import BenchOptions
 from rosetta.benchschema import Row, write_json
 

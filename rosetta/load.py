@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from fromscratch.reactor import raise_fd_limit
+from common.listeners import raise_fd_limit
 from rosetta.benchschema import Row, write_json
 
 if TYPE_CHECKING:

@@ -57,7 +57,7 @@ from typing import Any, cast
 
 from common.ftp import Config, User, Users, hash_password
 from common.ftp_support import ServerOptions
-from fromscratch.reactor import raise_fd_limit
+from common.listeners import raise_fd_limit
 
 __all__ = ["FTP_IMPLS", "IMPLS", "add_parser", "raise_fd_limit", "run", "run_ftp"]
 

@@ -41,9 +41,9 @@ import anyio
 
 from common import ftp
 from common import ftp_support as support
-from fromscratch.reactor import open_listener
-from shared.readiness import recv_some, send_all, wait_readable, wait_writable
-from shared.servers import listen_backlog
+from common.listeners import listen_backlog, open_listener
+
+from .readiness import recv_some, send_all, wait_readable, wait_writable
 
 __all__ = ["serve_ftp"]
 

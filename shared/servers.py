@@ -54,8 +54,6 @@ waits in the accept queue.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import math
 import socket
 from collections import deque
@@ -65,31 +63,20 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from fromscratch import reactor
-from fromscratch.reactor import open_listener
+from common.listeners import (
+    BUSY,
+    RESOURCE_PAUSE,
+    accept_ready,
+    listen_backlog,
+    open_listener,
+    refuse,
+)
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
 
-BUSY = b"busy\n"
-"""What a connection over the limit receives before it is closed."""
-
-# Accept until EAGAIN: the queue holds at most somaxconn connections, and a cap of 1,024
-# per wake-up still let it overflow at 10,000 connects (1,700-2,800 SYNs dropped, p99 2-3 s
-# for shared; none and under 0.7 s when drained). This only stops a pathological flood.
-_ACCEPT_BATCH = 65535
 # Handler tasks started between two drains of the listener (see _accept_loop).
 _SPAWN_CHUNK = 256
 _CHUNK = 64 * 1024
-_RESOURCE_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
-
-
-def listen_backlog() -> int:
-    """The largest listen backlog the kernel accepts: ``min(65535, somaxconn)``.
-
-    Linux silently truncates a larger value to ``net.core.somaxconn``; 65535 is
-    the cap because some kernels keep the backlog in 16 bits.
-    """
-    return reactor.listen_backlog()  # one implementation for every server, in the reactor
 
 
 async def _listen(host: str, port: int, backlog: int) -> socket.socket:
@@ -154,9 +141,7 @@ async def _accept_loop(
                 for _ in range(min(_SPAWN_CHUNK, len(pending))):
                     conn = pending.popleft()
                     if connections.open >= connections.limit:
-                        with contextlib.suppress(OSError):  # a client gone already
-                            conn.send(BUSY)
-                        conn.close()
+                        refuse(conn, BUSY)
                         continue
                     connections.open += 1
                     handlers.start_soon(_echo, conn, connections)
@@ -166,21 +151,11 @@ async def _accept_loop(
 
 
 async def _drain(listener: socket.socket, pending: deque[socket.socket]) -> None:
-    """Accept until ``EAGAIN`` (at most _ACCEPT_BATCH), appending to *pending*."""
-    for _ in range(_ACCEPT_BATCH):
-        try:
-            conn, _ = listener.accept()
-        except BlockingIOError:
-            return
-        except OSError as exc:
-            if exc.errno in _RESOURCE_ERRNOS:
-                await anyio.sleep(0.1)
-                return
-            if exc.errno == errno.ECONNABORTED:
-                continue  # gone before we got to it
-            raise
-        conn.setblocking(False)  # accept() hands out a blocking socket
-        pending.append(conn)
+    """Accept until ``EAGAIN``, appending to *pending*."""
+    accepted, exhausted = accept_ready(listener)
+    pending.extend(conn for conn, _ in accepted)
+    if exhausted is not None:
+        await anyio.sleep(RESOURCE_PAUSE)  # out of descriptors: let connections end first
 
 
 async def _run_handlers(

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from fromscratch import reactor
 from fromscratch.reactor import BUSY, FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor, serve_echo
 
 from .echo_client import many_clients, open_fds, recv_exactly, roundtrip, run_server, wait_for
@@ -349,7 +348,3 @@ def test_port_in_use_names_the_port(mechanism: str) -> None:
 def test_serve_echo_rejects_an_unknown_mechanism() -> None:
     with pytest.raises(ValueError, match="unknown mechanism"):
         serve_echo("127.0.0.1", 0, mechanism="iocp")
-
-
-def test_listen_backlog_is_somaxconn_capped() -> None:
-    assert 1 <= reactor.listen_backlog() <= 65535
