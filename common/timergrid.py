@@ -9,14 +9,17 @@ the start, never a sum of sleeps.
 
 Error handling
 --------------
-The ``check_*`` functions raise :exc:`ValueError` naming the accepted range.
+The ``check_*`` functions raise :exc:`TypeError` for a value that is not a number
+and :exc:`ValueError` for one out of range, naming the accepted range
+(:mod:`common.checks`).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Literal
+
+from common import checks
 
 __all__ = ["Missed", "check_seconds", "check_repeat_count", "check_policy", "catch_up"]
 
@@ -27,20 +30,12 @@ Missed = Literal["skip", "burst"]
 
 
 def check_seconds(what: str, value: object, *, zero_ok: bool = False) -> float:
-    accepted = "0 <= seconds < inf" if zero_ok else "0 < seconds < inf"
-    # bool is an int, but True seconds is a mistake, not a duration.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be a number of seconds, {accepted}; got {value!r}")
-    seconds = float(value)
-    if not (math.isfinite(seconds) and (seconds >= 0 if zero_ok else seconds > 0)):
-        raise ValueError(f"{what} must be a number of seconds, {accepted}; got {value!r}")
-    return seconds
+    """A timer's delay or period: a finite number of seconds, > 0 (>= 0 if *zero_ok*)."""
+    return checks.check_seconds(what, value, zero_ok=zero_ok, finite=True)
 
 
 def check_repeat_count(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"repeat_count must be an int >= 0 (0: forever); got {value!r}")
-    return value
+    return checks.check_count("repeat_count", value, minimum=0, note=" (0: forever)")
 
 
 def check_policy(value: object) -> Missed:

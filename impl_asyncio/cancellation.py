@@ -57,21 +57,11 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
+from common.checks import check_timeout
+
 __all__ = ["CancelScope", "move_on_after", "fail_after", "wait_for", "shielded"]
 
 T = TypeVar("T")
-
-_ACCEPTED = "a number of seconds >= 0 (0: already expired, math.inf: never)"
-
-
-def _check_seconds(seconds: object, what: str) -> float:
-    # bool is an int, but move_on_after(True) is a mistake, not one second.
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
-        raise TypeError(f"{what} must be {_ACCEPTED}; got {type(seconds).__name__}")
-    value = float(seconds)
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"{what} must be {_ACCEPTED}; got {seconds!r}")
-    return value
 
 
 def _check_deadline(deadline: object) -> float:
@@ -274,7 +264,7 @@ def move_on_after(seconds: float, *, shield: bool = False) -> CancelScope:
     :exc:`ValueError` for a negative or NaN *seconds*, :exc:`TypeError` for a
     non-number; :exc:`RuntimeError` without a running loop.
     """
-    delay = _check_seconds(seconds, "move_on_after(seconds)")
+    delay = check_timeout("move_on_after(seconds)", seconds)
     return CancelScope(deadline=asyncio.get_running_loop().time() + delay, shield=shield)
 
 
@@ -291,7 +281,7 @@ def fail_after(seconds: float, *, shield: bool = False) -> Iterator[CancelScope]
     (``asyncio.timeout`` has no ``cancel``). Bad *seconds* as in
     :func:`move_on_after`.
     """
-    delay = _check_seconds(seconds, "fail_after(seconds)")
+    delay = check_timeout("fail_after(seconds)", seconds)
     with move_on_after(delay, shield=shield) as scope:
         yield scope
     if scope.cancelled_caught and scope._expired:
@@ -317,7 +307,7 @@ async def wait_for(aw: Awaitable[T], timeout: float | None) -> T:  # noqa: ASYNC
     """
     if timeout is not None:
         try:
-            timeout = _check_seconds(timeout, "wait_for(timeout)")
+            timeout = check_timeout("wait_for(timeout)", timeout)
         except (TypeError, ValueError):
             if inspect.iscoroutine(aw):
                 aw.close()

@@ -45,11 +45,11 @@ closed.
 from __future__ import annotations
 
 import asyncio
-import math
 import socket
 from collections.abc import Callable
 from typing import cast
 
+from common.checks import check_count, check_seconds
 from common.listeners import BUSY, listen_backlog, open_listener
 
 __all__ = ["BUSY", "listen_backlog", "serve_echo"]
@@ -132,14 +132,9 @@ async def serve_echo(
     accepting, serve open connections for up to ``grace_period`` seconds, abort
     the rest, re-raise the cancellation.
     """
-    if max_connections < 1:
-        raise ValueError(f"max_connections must be >= 1; got {max_connections!r}")
-    if math.isnan(grace_period) or grace_period < 0:
-        raise ValueError(f"grace_period must be a number of seconds >= 0; got {grace_period!r}")
-    if backlog is None:
-        backlog = listen_backlog()
-    elif backlog < 1:
-        raise ValueError(f"backlog must be >= 1; got {backlog!r}")
+    check_count("max_connections", max_connections, minimum=1)
+    grace_period = check_seconds("grace_period", grace_period)
+    backlog = listen_backlog() if backlog is None else check_count("backlog", backlog, minimum=1)
     loop = asyncio.get_running_loop()
     sock = await _listen(host, port, backlog)
     connections = _Connections(max_connections)

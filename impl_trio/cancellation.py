@@ -32,30 +32,17 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 import trio
 
+from common.checks import check_timeout
+
 __all__ = ["CancelScope", "move_on_after", "fail_after", "wait_for", "shielded"]
 
 T = TypeVar("T")
-
-_ACCEPTED = "a number of seconds >= 0 (0: already expired, math.inf: never)"
-
-
-def _check_seconds(seconds: object, what: str) -> float:
-    # Trio checks for < 0 and NaN itself, but a string or None fails with an unrelated
-    # TypeError from a comparison; one message for every bad value, as in the others.
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
-        raise TypeError(f"{what} must be {_ACCEPTED}; got {type(seconds).__name__}")
-    value = float(seconds)
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"{what} must be {_ACCEPTED}; got {seconds!r}")
-    return value
-
 
 # Trio's class itself: deadline on trio.current_time()'s clock, cancel(), shield,
 # cancel_called, cancelled_caught.
@@ -73,7 +60,7 @@ def move_on_after(seconds: float, *, shield: bool = False) -> trio.CancelScope:
     :exc:`ValueError` for a negative or NaN *seconds*, :exc:`TypeError` for a
     non-number.
     """
-    return trio.move_on_after(_check_seconds(seconds, "move_on_after(seconds)"), shield=shield)
+    return trio.move_on_after(check_timeout("move_on_after(seconds)", seconds), shield=shield)
 
 
 @contextmanager
@@ -90,7 +77,7 @@ def fail_after(seconds: float, *, shield: bool = False) -> Iterator[trio.CancelS
     asyncio version raise only for the deadline). Bad *seconds* as in
     :func:`move_on_after`.
     """
-    delay = _check_seconds(seconds, "fail_after(seconds)")
+    delay = check_timeout("fail_after(seconds)", seconds)
     with move_on_after(delay, shield=shield) as scope:
         yield scope
     if scope.cancelled_caught:
@@ -116,7 +103,7 @@ async def wait_for(aw: Awaitable[T], timeout: float | None) -> T:  # noqa: ASYNC
     is closed first, so it does not warn "never awaited".
     """
     try:
-        seconds = math.inf if timeout is None else _check_seconds(timeout, "wait_for(timeout)")
+        seconds = math.inf if timeout is None else check_timeout("wait_for(timeout)", timeout)
     except (TypeError, ValueError):
         if inspect.iscoroutine(aw):
             aw.close()

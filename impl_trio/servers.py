@@ -51,12 +51,12 @@ only. ``accept()`` failing for lack of descriptors or memory (``EMFILE``,
 
 from __future__ import annotations
 
-import math
 import socket
 from collections.abc import Callable
 
 import trio
 
+from common.checks import check_count, check_seconds
 from common.listeners import (
     BUSY,
     RESOURCE_PAUSE,
@@ -146,14 +146,9 @@ async def serve_echo(
     serve open connections for up to ``grace_period`` seconds, cancel the rest,
     let the cancellation go on.
     """
-    if max_connections < 1:
-        raise ValueError(f"max_connections must be >= 1; got {max_connections!r}")
-    if math.isnan(grace_period) or grace_period < 0:
-        raise ValueError(f"grace_period must be a number of seconds >= 0; got {grace_period!r}")
-    if backlog is None:
-        backlog = listen_backlog()
-    elif backlog < 1:
-        raise ValueError(f"backlog must be >= 1; got {backlog!r}")
+    check_count("max_connections", max_connections, minimum=1)
+    grace_period = check_seconds("grace_period", grace_period)
+    backlog = listen_backlog() if backlog is None else check_count("backlog", backlog, minimum=1)
     listener = await _listen(host, port, backlog)
     connections = _Connections(max_connections)
     stopping = trio.Event()

@@ -38,29 +38,17 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from collections.abc import Awaitable
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
 import anyio
 
+from common.checks import check_timeout
+
 __all__ = ["CancelScope", "move_on_after", "fail_after", "wait_for", "shielded"]
 
 T = TypeVar("T")
-
-_ACCEPTED = "a number of seconds >= 0 (0: already expired, math.inf: never)"
-
-
-def _check_seconds(seconds: object, what: str) -> float:
-    # bool is an int, but move_on_after(True) is a mistake, not one second.
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
-        raise TypeError(f"{what} must be {_ACCEPTED}; got {type(seconds).__name__}")
-    value = float(seconds)
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"{what} must be {_ACCEPTED}; got {seconds!r}")
-    return value
-
 
 # AnyIO's class itself: deadline on anyio.current_time()'s clock, cancel(), shield,
 # cancel_called, cancelled_caught. The backend's own scope is made when it is created.
@@ -79,7 +67,7 @@ def move_on_after(seconds: float, *, shield: bool = False) -> anyio.CancelScope:
     :exc:`ValueError` for a negative or NaN *seconds*, :exc:`TypeError` for a
     non-number; AnyIO's ``NoEventLoopError`` outside an event loop.
     """
-    return anyio.move_on_after(_check_seconds(seconds, "move_on_after(seconds)"), shield=shield)
+    return anyio.move_on_after(check_timeout("move_on_after(seconds)", seconds), shield=shield)
 
 
 def fail_after(
@@ -93,7 +81,7 @@ def fail_after(
     by hand moves on quietly (Trio's ``fail_after`` would raise). Bad *seconds*
     as in :func:`move_on_after`.
     """
-    return anyio.fail_after(_check_seconds(seconds, "fail_after(seconds)"), shield=shield)
+    return anyio.fail_after(check_timeout("fail_after(seconds)", seconds), shield=shield)
 
 
 # The timeout parameter is asyncio's wait_for signature, kept on purpose.
@@ -115,7 +103,7 @@ async def wait_for(aw: Awaitable[T], timeout: float | None) -> T:  # noqa: ASYNC
     is closed first, so it does not warn "never awaited".
     """
     try:
-        seconds = math.inf if timeout is None else _check_seconds(timeout, "wait_for(timeout)")
+        seconds = math.inf if timeout is None else check_timeout("wait_for(timeout)", timeout)
     except (TypeError, ValueError):
         if inspect.iscoroutine(aw):
             aw.close()

@@ -74,6 +74,32 @@ async def round_trip(stream: anyio.abc.ByteStream, message: bytes) -> bytes:
     return echoed
 
 
+# -- bad arguments ---------------------------------------------------------------------------
+
+_BAD_OPTIONS: list[tuple[str, dict[str, Any], type[Exception], str]] = [
+    ("max_connections=0", {"max_connections": 0}, ValueError, r"max_connections.*>= 1"),
+    ("max_connections='9'", {"max_connections": "9"}, TypeError, r"max_connections.*int"),
+    ("grace_period=-1", {"grace_period": -1}, ValueError, r"grace_period.*>= 0; got -1"),
+    ("grace_period=nan", {"grace_period": float("nan")}, ValueError, r"grace_period.*nan"),
+    ("grace_period=None", {"grace_period": None}, TypeError, r"grace_period.*seconds"),
+    ("backlog=0", {"backlog": 0}, ValueError, r"backlog must be an int >= 1; got 0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [case[1:] for case in _BAD_OPTIONS],
+    ids=[case[0] for case in _BAD_OPTIONS],
+)
+async def test_bad_arguments_are_named_before_binding(
+    servers: ServersAPI, options: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    before = open_fds()
+    with pytest.raises(error, match=match):
+        await servers.serve_echo(HOST, 0, **options)
+    assert open_fds() == before
+
+
 # -- echo ------------------------------------------------------------------------------------
 
 

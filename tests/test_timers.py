@@ -694,35 +694,75 @@ async def test_interval_never_skips_the_last_number(timers: TimersAPI) -> None:
 # -- bad input ------------------------------------------------------------------------------
 
 
-_BAD_CALLS: list[tuple[str, Callable[[TimersAPI, Any], object], str]] = [
-    ("Timer(-1)", lambda t, g: t.Timer(-1, task_group=g), r"0 < seconds < inf.*-1"),
-    ("Timer(0)", lambda t, g: t.Timer(0, task_group=g), r"0 < seconds < inf"),
-    ("Timer('1')", lambda t, g: t.Timer("1", task_group=g), r"number of seconds"),  # type: ignore[arg-type]
-    ("Timer(True)", lambda t, g: t.Timer(True, task_group=g), r"number of seconds"),
-    ("Timer(nan)", lambda t, g: t.Timer(float("nan"), task_group=g), r"0 < seconds < inf"),
-    ("Timer(inf)", lambda t, g: t.Timer(float("inf"), task_group=g), r"0 < seconds < inf"),
-    ("repeat_count=-1", lambda t, g: t.Timer(1, -1, task_group=g), r"repeat_count.*>= 0"),
-    ("repeat_count=1.5", lambda t, g: t.Timer(1, 1.5, task_group=g), r"repeat_count.*int"),  # type: ignore[arg-type]
-    ("missed='drop'", lambda t, g: t.Timer(1, task_group=g, missed="drop"), r"'skip' or 'burst'"),  # type: ignore[arg-type]
-    ("interval(0)", lambda t, g: t.interval(0), r"0 < seconds < inf"),
-    ("interval(1, 0)", lambda t, g: t.interval(1, 0), r"None \(forever\) or an int >= 1"),
-    ("set_interval(fn, 0)", lambda t, g: t.set_interval(print, 0, task_group=g), r"0 < seconds"),
-    ("set_timeout(fn, -1)", lambda t, g: t.set_timeout(print, -1, task_group=g), r"0 <= seconds"),
+_BAD_CALLS: list[tuple[str, Callable[[TimersAPI, Any], object], type[Exception], str]] = [
+    ("Timer(-1)", lambda t, g: t.Timer(-1, task_group=g), ValueError, r"0 < seconds < inf.*-1"),
+    ("Timer(0)", lambda t, g: t.Timer(0, task_group=g), ValueError, r"0 < seconds < inf"),
+    ("Timer('1')", lambda t, g: t.Timer("1", task_group=g), TypeError, r"number of seconds"),  # type: ignore[arg-type]
+    ("Timer(True)", lambda t, g: t.Timer(True, task_group=g), TypeError, r"number of seconds"),
+    ("Timer(nan)", lambda t, g: t.Timer(float("nan"), task_group=g), ValueError, r"0 < seconds"),
+    ("Timer(inf)", lambda t, g: t.Timer(float("inf"), task_group=g), ValueError, r"0 < seconds"),
+    (
+        "repeat_count=-1",
+        lambda t, g: t.Timer(1, -1, task_group=g),
+        ValueError,
+        r"repeat_count.*>= 0",
+    ),
+    (
+        "repeat_count=1.5",
+        lambda t, g: t.Timer(1, 1.5, task_group=g),  # type: ignore[arg-type]
+        ValueError,
+        r"repeat_count.*int",
+    ),
+    (
+        "repeat_count='2'",
+        lambda t, g: t.Timer(1, "2", task_group=g),  # type: ignore[arg-type]
+        TypeError,
+        r"repeat_count.*int",
+    ),
+    (
+        "missed='drop'",
+        lambda t, g: t.Timer(1, task_group=g, missed="drop"),  # type: ignore[arg-type]
+        ValueError,
+        r"'skip' or 'burst'",
+    ),
+    ("interval(0)", lambda t, g: t.interval(0), ValueError, r"0 < seconds < inf"),
+    (
+        "interval(1, 0)",
+        lambda t, g: t.interval(1, 0),
+        ValueError,
+        r"None \(forever\) or an int >= 1",
+    ),
+    (
+        "set_interval(fn, 0)",
+        lambda t, g: t.set_interval(print, 0, task_group=g),
+        ValueError,
+        r"0 < seconds",
+    ),
+    (
+        "set_timeout(fn, -1)",
+        lambda t, g: t.set_timeout(print, -1, task_group=g),
+        ValueError,
+        r"0 <= seconds",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("call", "match"), [(c, m) for _, c, m in _BAD_CALLS], ids=[i for i, _, _ in _BAD_CALLS]
+    ("call", "error", "match"),
+    [case[1:] for case in _BAD_CALLS],
+    ids=[case[0] for case in _BAD_CALLS],
 )
-async def test_bad_arguments_raise_value_error_naming_the_range(
+async def test_bad_arguments_raise_naming_the_range(
     api: ConcurrencyAPI,
     timers: TimersAPI,
     real_time: None,
     call: Callable[[TimersAPI, Any], object],
+    error: type[Exception],
     match: str,
 ) -> None:
+    """A value of the wrong kind raises TypeError, one out of range ValueError."""
     async with api.TaskGroup() as tg:
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(error, match=match):
             call(timers, tg)
 
 
