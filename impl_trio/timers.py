@@ -14,6 +14,11 @@ wake-up makes one tick late, not the ones after it. Under
 ``trio.testing.MockClock`` the grid is exact: the clock jumps from deadline to
 deadline.
 
+The bookkeeping, the tick loop, ``async for`` and :class:`ScheduledCall` are the
+same in every column and live in :mod:`common.timerbase`; this file holds what
+is Trio's own: the clock, the wait for a deadline that ``stop()`` can end, how
+the ticking task is started in its nursery, and the checkpoint every ``async for`` step is.
+
 * :class:`Timer` is ActionScript 3's ``Timer``, in seconds: AS3's
   ``new Timer(1000, 5)`` is ``Timer(1.0, 5, task_group=tg)``, and
   ``repeat_count=0`` ticks until stopped. ``on_timer(tick)`` plays AS3's
@@ -52,8 +57,9 @@ Error handling
 A delay or period that is not a finite number of seconds greater than zero
 (``set_timeout``: zero or more), a ``repeat_count`` that is not an int of zero
 or more, an ``interval`` count that is not ``None`` or an int of one or more, and
-any ``missed`` but ``"skip"`` or ``"burst"`` raise :exc:`ValueError` naming the
-accepted range. An exception raised by a callback stops the timer and is raised
+any ``missed`` but ``"skip"`` or ``"burst"`` raise an error naming the accepted
+range: :exc:`TypeError` for a value that is not a number, :exc:`ValueError` for
+one out of range. An exception raised by a callback stops the timer and is raised
 in its task, so the nursery cancels its other tasks and raises it in an
 :exc:`ExceptionGroup` from ``async with`` — never logged and dropped.
 ``start()`` on a running timer does nothing (as AS3's does); on a timer that
@@ -65,23 +71,20 @@ has delivered all of its ``repeat_count`` ticks it raises :exc:`RuntimeError`
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import trio
 import trio.lowlevel
 
-from common.timergrid import Missed, catch_up, check_policy, check_repeat_count, check_seconds
+from common import timerbase
+from common.timergrid import Missed
 
 from .tasks import TaskGroup
 
 __all__ = ["Timer", "Tick", "ScheduledCall", "set_interval", "set_timeout", "interval"]
 
 Group = TaskGroup | trio.Nursery
-
-# Argument checks and the grid arithmetic are shared by the three packages: common/timergrid.py.
 
 
 async def _sleep_until(deadline: float, run: _Run | None = None) -> None:
@@ -95,6 +98,17 @@ async def _sleep_until(deadline: float, run: _Run | None = None) -> None:
         await run.stopped_event.wait()
 
 
+class _Run(timerbase.Run):
+    __slots__ = ("stopped_event",)
+
+    def __init__(self, start: float, first: int) -> None:
+        super().__init__(start, first)
+        self.stopped_event = trio.Event()
+
+    def wake(self) -> None:
+        self.stopped_event.set()
+
+
 def _nursery(group: Group) -> trio.Nursery:
     if isinstance(group, trio.Nursery):
         return group
@@ -103,45 +117,10 @@ def _nursery(group: Group) -> trio.Nursery:
     return group._nursery
 
 
-async def _call(fn: Callable[[Any], object] | None, arg: Any) -> None:
-    if fn is None:
-        return
-    result = fn(arg)
-    if inspect.isawaitable(result):  # a coroutine function: its time counts toward overrun
-        await result
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """One tick of a :class:`Timer`, as ``on_timer`` and ``async for`` receive it."""
-
-    count: int  # the timer's current_count: this tick's slot on the grid, from 1
-    scheduled: float  # its deadline on Trio's clock (trio.current_time())
-    missed: int = 0  # ticks dropped just before this one (missed="skip")
-
-
-class _Run:
-    """One stretch of ticking, from ``start()`` to its end; a restart makes a new one."""
-
-    __slots__ = ("first", "start", "stopped_event")
-
-    def __init__(self, start: float, first: int) -> None:
-        self.start = start  # the clock at start(): slot first + n is due n delays later
-        self.first = first  # current_count when started (AS3 goes on counting after stop)
-        self.stopped_event = trio.Event()
-
-    @property
-    def stopped(self) -> bool:
-        return self.stopped_event.is_set()
-
-    def stop(self) -> None:
-        self.stopped_event.set()
-
-
 # -- Timer ----------------------------------------------------------------------------------
 
 
-class Timer:
+class Timer(timerbase.TimerBase[Group]):
     """A timer that ticks every *delay* seconds, *repeat_count* times (0: until stopped).
 
     ActionScript 3's Timer with seconds for milliseconds, ticking in a task of
@@ -149,245 +128,41 @@ class Timer:
 
     Error handling
     --------------
-    See the module: invalid arguments raise :exc:`ValueError`; an exception in a
-    callback stops the timer and propagates through the nursery.
+    See the module: invalid arguments raise :exc:`TypeError` or :exc:`ValueError`;
+    an exception in a callback stops the timer and propagates through the nursery.
     """
 
-    def __init__(
-        self,
-        delay: float,
-        repeat_count: int = 0,
-        *,
-        task_group: Group,
-        on_timer: Callable[[Tick], object] | None = None,
-        on_timer_complete: Callable[[Timer], object] | None = None,
-        missed: Missed = "skip",
-    ) -> None:
-        self._setup(
-            check_seconds("Timer delay", delay),
-            check_repeat_count(repeat_count),
-            task_group,
-            on_timer,
-            on_timer_complete,
-            check_policy(missed),
-        )
+    def _now(self) -> float:
+        return trio.current_time()
 
-    def _setup(
-        self,
-        delay: float,
-        repeat_count: int,
-        task_group: Group,
-        on_timer: Callable[[Tick], object] | None,
-        on_timer_complete: Callable[[Timer], object] | None,
-        missed: Missed,
-    ) -> None:
-        # Separate from __init__ so set_timeout can make a zero-delay timer.
-        self._delay = delay
-        self._repeat_count = repeat_count
-        self._group = task_group
-        self.on_timer = on_timer
-        self.on_timer_complete = on_timer_complete
-        self.missed: Missed = missed
-        self._count = 0
-        self._missed_count = 0
-        self._run: _Run | None = None
-        self._latest: Tick | None = None
-        self._delivered = 0  # ticks delivered since creation; iterators compare with it
-        self._changed: trio.Event | None = None  # made when an iterator first waits
+    def _new_run(self, start: float, first: int) -> _Run:
+        return _Run(start, first)
 
-    @property
-    def delay(self) -> float:
-        return self._delay
+    async def _sleep_until(self, deadline: float, run: timerbase.Run) -> None:
+        assert isinstance(run, _Run)
+        await _sleep_until(deadline, run)
 
-    @property
-    def repeat_count(self) -> int:
-        return self._repeat_count
-
-    @property
-    def current_count(self) -> int:
-        """Ticks so far, dropped ones included; 0 after :meth:`reset`."""
-        return self._count
-
-    @property
-    def missed_count(self) -> int:
-        """Ticks dropped by ``missed="skip"`` since the last :meth:`reset`."""
-        return self._missed_count
-
-    @property
-    def running(self) -> bool:
-        return self._run is not None
-
-    def start(self) -> None:
-        """Start ticking; after :meth:`stop`, go on counting from ``current_count``.
-
-        The next tick is due one delay after this call. A running timer is left
-        as it is.
-
-        Error handling
-        --------------
-        :exc:`RuntimeError` if all ``repeat_count`` ticks have been delivered
-        (call :meth:`reset` first), or if the nursery is closed.
-        """
-        if self._run is not None:
-            return
-        if self._repeat_count and self._count >= self._repeat_count:
-            raise RuntimeError(
-                f"this Timer has delivered all {self._repeat_count} ticks; "
-                "reset() it to start again"
-            )
-        run = _Run(trio.current_time(), self._count)
+    def _spawn(self, run: timerbase.Run) -> None:
         try:
-            _nursery(self._group).start_soon(
-                self._tick, run, name=f"Timer({self._delay}, {self._repeat_count})"
-            )
+            _nursery(self._group).start_soon(self._tick, run, name=self._task_name)
         except RuntimeError as exc:
             raise RuntimeError(
                 "Timer.start(): its nursery is closed (exited, or not entered yet); "
                 "a timer only runs inside the nursery it was given"
             ) from exc
-        self._run = run
 
-    def stop(self) -> None:
-        """Stop ticking; ``current_count`` is kept. A callback that is running finishes."""
-        run, self._run = self._run, None
-        if run is not None:
-            run.stop()
-            self._pulse()
+    def _new_event(self) -> trio.Event:
+        return trio.Event()
 
-    def reset(self) -> None:
-        """Stop, and set ``current_count`` back to 0: the next :meth:`start` begins anew."""
-        self.stop()
-        self._count = 0
-        self._missed_count = 0
-
-    async def _tick(self, run: _Run) -> None:
-        delay, last = self._delay, self._repeat_count
-        slot = run.first
-        try:
-            while not run.stopped:  # stop() may come before this task first runs
-                slot += 1
-                now = trio.current_time()
-                target = catch_up(slot, now, run.start, run.first, delay, last, self.missed)
-                dropped, slot = target - slot, target
-                deadline = run.start + (slot - run.first) * delay
-                await _sleep_until(deadline, run)  # a yield even when the deadline has passed
-                if run.stopped:
-                    return
-                self._count = slot
-                self._missed_count += dropped
-                tick = Tick(slot, deadline, dropped)
-                self._latest = tick
-                self._delivered += 1
-                self._pulse()
-                await _call(self.on_timer, tick)
-                if run.stopped:  # stop() or reset() from the callback
-                    return
-                if last and slot >= last:
-                    self._run = None
-                    self._pulse()
-                    await _call(self.on_timer_complete, self)
-                    return
-        finally:
-            if self._run is run:  # a callback raised, or the nursery was cancelled
-                self._run = None
-                self._pulse()
-
-    def _pulse(self) -> None:
-        """Wake the iterators: a tick was delivered, or the timer stopped."""
-        changed, self._changed = self._changed, None
-        if changed is not None:
-            changed.set()
-
-    def __aiter__(self) -> AsyncIterator[Tick]:
-        """``async for tick in timer``: start the timer if needed, then yield its ticks.
-
-        Nothing queues up: each step returns the newest tick not yet seen, or
-        waits for the next, so a body slower than the delay sees ``tick.count``
-        jump. The loop ends when the timer completes or is stopped.
-
-        Error handling
-        --------------
-        As :meth:`start`.
-        """
-        seen = self._delivered
-        self.start()
-        return _Ticks(self, seen)
-
-    def __repr__(self) -> str:
-        state = "running" if self.running else "stopped"
-        return (
-            f"<Timer delay={self._delay} repeat_count={self._repeat_count} "
-            f"current_count={self._count} {state}>"
-        )
+    async def _handing_out(self) -> None:
+        await trio.lowlevel.checkpoint()  # as in Trio, every await is a checkpoint
 
 
-class _Ticks:
-    __slots__ = ("_seen", "_timer")
-
-    def __init__(self, timer: Timer, seen: int) -> None:
-        self._timer = timer
-        self._seen = seen
-
-    def __aiter__(self) -> _Ticks:
-        return self
-
-    async def __anext__(self) -> Tick:
-        timer = self._timer
-        while True:
-            if timer._delivered != self._seen and timer._latest is not None:
-                self._seen = timer._delivered
-                tick = timer._latest
-                await trio.lowlevel.checkpoint()  # as in Trio, every await is a checkpoint
-                return tick
-            if timer._run is None:
-                raise StopAsyncIteration
-            if timer._changed is None:
-                timer._changed = trio.Event()
-            await timer._changed.wait()
+Tick = timerbase.Tick
+ScheduledCall = timerbase.ScheduledCall
 
 
 # -- set_interval, set_timeout --------------------------------------------------------------
-
-
-class ScheduledCall:
-    """What :func:`set_interval` and :func:`set_timeout` return."""
-
-    __slots__ = ("_timer",)
-
-    def __init__(self, timer: Timer) -> None:
-        self._timer = timer
-
-    @property
-    def active(self) -> bool:
-        """True until cleared, or until a timeout has made its call."""
-        return self._timer.running
-
-    @property
-    def calls(self) -> int:
-        """How many calls have been made (begun, for a coroutine function)."""
-        return self._timer.current_count - self._timer.missed_count
-
-    def clear(self) -> None:
-        """Cancel the calls still to come (``clearInterval`` / ``clearTimeout``).
-
-        A call in progress finishes; clearing twice, or after a timeout has
-        fired, does nothing.
-        """
-        self._timer.stop()
-
-
-def _scheduled_call(
-    fn: Callable[..., object],
-    args: tuple[Any, ...],
-    delay: float,
-    repeat_count: int,
-    task_group: Group,
-    missed: Missed,
-) -> ScheduledCall:
-    timer = Timer.__new__(Timer)
-    timer._setup(delay, repeat_count, task_group, lambda _: fn(*args), None, missed)
-    timer.start()
-    return ScheduledCall(timer)
 
 
 def set_interval(
@@ -404,11 +179,11 @@ def set_interval(
 
     Error handling
     --------------
-    As :class:`Timer`: a bad *period* or *missed* raises :exc:`ValueError`; an
-    exception from *fn* clears the interval and propagates through the nursery.
+    As :class:`Timer`: a bad *period* or *missed* raises :exc:`TypeError` or
+    :exc:`ValueError`; an exception from *fn* clears the interval and propagates
+    through the nursery.
     """
-    seconds = check_seconds("set_interval period", period)
-    return _scheduled_call(fn, args, seconds, 0, task_group, check_policy(missed))
+    return timerbase.start_interval(Timer, fn, period, args, task_group, missed)
 
 
 def set_timeout(
@@ -424,41 +199,23 @@ def set_timeout(
 
     Error handling
     --------------
-    A bad *delay* raises :exc:`ValueError`; an exception from *fn* propagates
-    through the nursery.
+    A bad *delay* raises :exc:`TypeError` or :exc:`ValueError`; an exception from
+    *fn* propagates through the nursery.
     """
-    seconds = check_seconds("set_timeout delay", delay, zero_ok=True)
-    return _scheduled_call(fn, args, seconds, 1, task_group, "burst")
+    return timerbase.start_timeout(Timer, fn, delay, args, task_group)
 
 
 # -- interval -------------------------------------------------------------------------------
 
 
-class _Interval:
-    __slots__ = ("_count", "_missed", "_period", "_slot", "_start")
+class _Interval(timerbase.IntervalBase):
+    __slots__ = ()
 
-    def __init__(self, period: float, count: int | None, missed: Missed) -> None:
-        self._period = period
-        self._count = count or 0
-        self._missed = missed
-        self._start: float | None = None
-        self._slot = 0
+    def _now(self) -> float:
+        return trio.current_time()
 
-    def __aiter__(self) -> _Interval:
-        return self
-
-    async def __anext__(self) -> int:
-        if self._count and self._slot >= self._count:
-            raise StopAsyncIteration
-        now = trio.current_time()
-        if self._start is None:
-            self._start = now  # the grid starts when iteration does
-        slot = catch_up(
-            self._slot + 1, now, self._start, 0, self._period, self._count, self._missed
-        )
-        await _sleep_until(self._start + slot * self._period)
-        self._slot = slot
-        return slot
+    async def _sleep_until(self, deadline: float) -> None:
+        await _sleep_until(deadline)
 
 
 def interval(
@@ -475,9 +232,7 @@ def interval(
     Error handling
     --------------
     A *period* that is not a number > 0, a *count* that is not ``None`` or an
-    int >= 1, or a bad *missed* raises :exc:`ValueError` here, before iterating.
+    int >= 1, or a bad *missed* raises :exc:`TypeError` or :exc:`ValueError`
+    here, before iterating.
     """
-    seconds = check_seconds("interval period", period)
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        raise ValueError(f"interval count must be None (forever) or an int >= 1; got {count!r}")
-    return _Interval(seconds, count, check_policy(missed))
+    return _Interval(period, count, missed)
