@@ -10,12 +10,8 @@ group or an ``except``): one escaping would cancel the tour itself.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Any
-
-import anyio
-import trio
 
 from rosetta._tour_scenarios import Env, Outcome, describe_exception, scenario
 from rosetta.columns import Column
@@ -24,7 +20,7 @@ CONCEPT = "cancellation"
 
 
 def _asyncio_only(column: Column) -> bool:
-    return column.package == "impl_asyncio"
+    return column.native_asyncio
 
 
 def _trio_package(column: Column) -> bool:
@@ -33,11 +29,7 @@ def _trio_package(column: Column) -> bool:
 
 def _cancelled(env: Env) -> type[BaseException]:
     """The exception a cancelled coroutine sees in this column."""
-    if env.column.package == "impl_asyncio":
-        return asyncio.CancelledError
-    if env.column.package == "impl_trio":
-        return trio.Cancelled
-    return anyio.get_cancelled_exc_class()
+    return env.column.cancelled_exc_class()
 
 
 def _state(task: Any) -> str:

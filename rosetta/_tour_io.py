@@ -33,7 +33,7 @@ SECONDS = 1.0  # each scenario's timeout
 
 
 def _asyncio_only(column: Column) -> bool:
-    return column.package == "impl_asyncio"
+    return column.native_asyncio
 
 
 def _pair() -> tuple[socket.socket, socket.socket]:

@@ -12,16 +12,12 @@ packages word the message differently; a message is no behaviour.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
-
-import anyio
-import trio
 
 from rosetta.columns import Column
 
@@ -43,34 +39,20 @@ class Env:
         return self.column.api
 
     async def sleep(self, seconds: float) -> None:
-        if self.column.package == "impl_asyncio":
-            await asyncio.sleep(seconds)
-        elif self.column.package == "impl_trio":
-            await trio.sleep(seconds)
-        else:
-            await anyio.sleep(seconds)
+        await self.column.sleep(seconds)
 
     async def within(self, seconds: float, aw: Awaitable[T]) -> T:
         """Await *aw*; raise :exc:`TimeoutError` if it takes longer than *seconds*."""
-        if self.column.package == "impl_asyncio":
-            async with asyncio.timeout(seconds):
-                return await aw
-        if self.column.package == "impl_trio":
-            try:
-                with trio.fail_after(seconds):
-                    return await aw
-            except trio.TooSlowError:
-                raise TimeoutError(f"timed out after {seconds} s") from None
-        with anyio.fail_after(seconds):
+        async with self.column.fail_after(seconds):
             return await aw
 
 
 def _asyncio_only(column: Column) -> bool:
-    return column.package == "impl_asyncio"
+    return column.native_asyncio
 
 
 def _on_trio(column: Column) -> bool:
-    return column.backend == "trio"
+    return column.on_trio
 
 
 def _never(column: Column) -> bool:

@@ -9,11 +9,7 @@ the periods leave 10 ms or more between a deadline and the event it races.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
-
-import anyio
-import trio
 
 from rosetta._tour_scenarios import ASIDES, Aside, Env, Outcome, describe_exception, scenario
 from rosetta.columns import Column
@@ -27,11 +23,7 @@ def _uvloop(column: Column) -> bool:
 
 def _now(env: Env) -> float:
     """The clock the column's timers schedule on."""
-    if env.column.package == "impl_asyncio":
-        return asyncio.get_running_loop().time()
-    if env.column.package == "impl_trio":
-        return trio.current_time()
-    return anyio.current_time()
+    return env.column.now()
 
 
 @scenario(

@@ -38,7 +38,7 @@ import trio.lowlevel
 
 from rosetta.bench import BenchOptions
 from rosetta.benchschema import Row, write_json
-from rosetta.columns import COLUMNS, Column
+from rosetta.columns import COLUMNS, Column, Loop
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,7 +63,7 @@ class Variant:
         return self.runner.available
 
 
-def _anyio_runner(name: str, backend: str, uvloop: bool = False) -> Column:
+def _anyio_runner(name: str, backend: Loop, uvloop: bool = False) -> Column:
     # A "shared" Column runs under anyio.run(); the baseline code never touches shared.
     return Column(name, "shared", backend, uvloop=uvloop)
 
@@ -71,13 +71,13 @@ def _anyio_runner(name: str, backend: str, uvloop: bool = False) -> Column:
 VARIANTS: tuple[Variant, ...] = (
     *(Variant(column.name, "api", column) for column in COLUMNS),
     Variant("trio-native", "trio", Column("trio-native", "impl_trio", "trio")),
-    Variant("anyio/asyncio", "anyio", _anyio_runner("anyio/asyncio", "asyncio")),
+    Variant("anyio-asyncio", "anyio", _anyio_runner("anyio-asyncio", "asyncio")),
     Variant(
-        "anyio/asyncio+uvloop",
+        "anyio-uvloop",
         "anyio",
-        _anyio_runner("anyio/asyncio+uvloop", "asyncio", uvloop=True),
+        _anyio_runner("anyio-uvloop", "asyncio", uvloop=True),
     ),
-    Variant("anyio/trio", "anyio", _anyio_runner("anyio/trio", "trio")),
+    Variant("anyio-trio", "anyio", _anyio_runner("anyio-trio", "trio")),
 )
 
 
@@ -143,7 +143,7 @@ def _api(variant: Variant) -> ConcurrencyAPI:
 
 async def _sleep0(variant: Variant) -> None:
     """Let every ready task run one step: a bare checkpoint of the running loop."""
-    if variant.runner.backend == "trio":
+    if variant.runner.on_trio:
         await trio.lowlevel.checkpoint()
     else:
         await asyncio.sleep(0)
@@ -564,14 +564,14 @@ def measure_all(quick: bool, console: Console) -> Results:
 
 # Ratio rows: (subject, reference). Every workload both have gets a ratio.
 RATIOS: tuple[tuple[str, str], ...] = (
-    ("shared/asyncio", "asyncio"),
-    ("shared/asyncio+uvloop", "asyncio+uvloop"),
-    ("shared/trio", "trio"),
-    ("shared/asyncio", "anyio/asyncio"),
-    ("shared/asyncio+uvloop", "anyio/asyncio+uvloop"),
-    ("shared/trio", "anyio/trio"),
+    ("shared-asyncio", "asyncio"),
+    ("shared-uvloop", "uvloop"),
+    ("shared-trio", "trio"),
+    ("shared-asyncio", "anyio-asyncio"),
+    ("shared-uvloop", "anyio-uvloop"),
+    ("shared-trio", "anyio-trio"),
     ("trio", "trio-native"),
-    ("anyio/asyncio", "asyncio"),
+    ("anyio-asyncio", "asyncio"),
 )
 
 
@@ -594,26 +594,26 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("wake-up shared/asyncio ≤ 2.0x asyncio", "wakeup", "shared/asyncio", "asyncio", 2.0),
+    Target("wake-up shared-asyncio ≤ 2.0x asyncio", "wakeup", "shared-asyncio", "asyncio", 2.0),
     Target(
-        "wake-up shared/asyncio+uvloop ≤ 2.0x asyncio+uvloop",
-        "wakeup", "shared/asyncio+uvloop", "asyncio+uvloop", 2.0,
+        "wake-up shared-uvloop ≤ 2.0x uvloop",
+        "wakeup", "shared-uvloop", "uvloop", 2.0,
     ),
-    Target("wake-up shared/trio ≤ 1.5x trio (impl_trio)", "wakeup", "shared/trio", "trio", 1.5),
+    Target("wake-up shared-trio ≤ 1.5x trio (impl_trio)", "wakeup", "shared-trio", "trio", 1.5),
     Target(
-        "spawn shared/asyncio ≤ 1.1x AnyIO TaskHandle",
-        "spawn", "shared/asyncio", "anyio/asyncio", 1.1,
+        "spawn shared-asyncio ≤ 1.1x AnyIO TaskHandle",
+        "spawn", "shared-asyncio", "anyio-asyncio", 1.1,
     ),
     Target(
-        "spawn shared/asyncio+uvloop ≤ 1.1x AnyIO TaskHandle",
-        "spawn", "shared/asyncio+uvloop", "anyio/asyncio+uvloop", 1.1,
+        "spawn shared-uvloop ≤ 1.1x AnyIO TaskHandle",
+        "spawn", "shared-uvloop", "anyio-uvloop", 1.1,
     ),
-    Target("spawn shared/trio ≤ 1.1x AnyIO TaskHandle", "spawn", "shared/trio", "anyio/trio", 1.1),
+    Target("spawn shared-trio ≤ 1.1x AnyIO TaskHandle", "spawn", "shared-trio", "anyio-trio", 1.1),
     Target(
-        "spawn shared/asyncio ≤ 2.0x asyncio (stretch)", "spawn", "shared/asyncio", "asyncio", 2.0
+        "spawn shared-asyncio ≤ 2.0x asyncio (stretch)", "spawn", "shared-asyncio", "asyncio", 2.0
     ),
     Target("memory asyncio ≤ 2 KiB/task", "memory", "asyncio", None, 2048),
-    Target("memory shared/asyncio ≤ 2 KiB/task", "memory", "shared/asyncio", None, 2048),
+    Target("memory shared-asyncio ≤ 2 KiB/task", "memory", "shared-asyncio", None, 2048),
 )  # fmt: skip
 
 

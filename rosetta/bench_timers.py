@@ -29,7 +29,6 @@ lines.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import math
@@ -40,9 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
-
-import anyio
-import trio
 
 from rosetta.bench import BenchOptions
 from rosetta.benchschema import Row, write_json
@@ -69,11 +65,7 @@ IDLE_DRIFT_LIMIT = 0.002
 
 def _sleep(column: Column) -> Callable[[float], Awaitable[None]]:
     """The column's own sleep, as its naive loop would call it."""
-    if column.package == "impl_asyncio":
-        return asyncio.sleep
-    if column.package == "impl_trio":
-        return trio.sleep
-    return anyio.sleep
+    return column.sleep
 
 
 # -- in the child: one column, both workloads -------------------------------------------

@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
-import importlib
 import ipaddress
 import math
 import os
@@ -58,16 +57,12 @@ from typing import Any, cast
 from common.ftp import Config, User, Users, hash_password
 from common.ftp_support import ServerOptions
 from common.listeners import raise_fd_limit
+from rosetta.columns import Column, column_names, get_column
 
 __all__ = ["FTP_IMPLS", "IMPLS", "add_parser", "raise_fd_limit", "run", "run_ftp"]
 
 IMPLS: tuple[str, ...] = (
-    "asyncio",
-    "uvloop",
-    "trio",
-    "shared-asyncio",
-    "shared-uvloop",
-    "shared-trio",
+    *column_names(),
     "reactor-epoll",
     "reactor-poll",
     "reactor-select",
@@ -76,7 +71,7 @@ IMPLS: tuple[str, ...] = (
 )
 
 #: ``serve ftp`` has no reactor or anchor: the FTP server exists in the three packages.
-FTP_IMPLS: tuple[str, ...] = IMPLS[:6]
+FTP_IMPLS: tuple[str, ...] = tuple(column_names())
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 Announce = Callable[[str, int], None]
@@ -262,25 +257,10 @@ def run_ftp(args: argparse.Namespace) -> int:
 # -- the packages ----------------------------------------------------------------------------
 
 
-async def _asyncio_until_signal(serve: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    loop = asyncio.get_running_loop()
-    server = asyncio.ensure_future(serve())
-    for signum in _SIGNALS:
-        loop.add_signal_handler(signum, server.cancel)
-    try:
-        await server
-    except asyncio.CancelledError:
-        if not server.cancelled():
-            raise  # we were cancelled, not the server by a signal
-    finally:
-        for signum in _SIGNALS:
-            loop.remove_signal_handler(signum)
-
-
-def _server(args: argparse.Namespace, package: str) -> Callable[[], Coroutine[Any, Any, None]]:
-    """The server *args* ask for, from *package*, as a coroutine function of no arguments."""
+def _server(args: argparse.Namespace, column: Column) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The server *args* ask for, from *column*'s package, as a coroutine function."""
     if args.server == "ftp":
-        serve_ftp = importlib.import_module(f"{package}.ftp").serve_ftp
+        serve_ftp = column.module("ftp").serve_ftp
         return partial(
             serve_ftp,
             args.root,
@@ -290,7 +270,7 @@ def _server(args: argparse.Namespace, package: str) -> Callable[[], Coroutine[An
             options=args.options,
             ready=_announce,
         )
-    serve_echo = importlib.import_module(f"{package}.servers").serve_echo
+    serve_echo = column.module("servers").serve_echo
     return partial(
         serve_echo,
         args.host,
@@ -301,48 +281,8 @@ def _server(args: argparse.Namespace, package: str) -> Callable[[], Coroutine[An
     )
 
 
-def _run_asyncio(args: argparse.Namespace, *, uvloop: bool) -> None:
-    serve = _server(args, "impl_asyncio")
-    factory = None
-    if uvloop:
-        import uvloop as uvloop_module
-
-        factory = uvloop_module.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(_asyncio_until_signal(serve))
-
-
-def _run_trio(args: argparse.Namespace) -> None:
-    import trio
-
-    serve = _server(args, "impl_trio")
-
-    async def main() -> None:
-        with trio.open_signal_receiver(*_SIGNALS) as signals:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(serve)
-                async for _ in signals:
-                    nursery.cancel_scope.cancel()
-                    break
-
-    trio.run(main)
-
-
-def _run_shared(args: argparse.Namespace, *, backend: str, uvloop: bool = False) -> None:
-    import anyio
-
-    serve = _server(args, "shared")
-
-    async def main() -> None:
-        with anyio.open_signal_receiver(*_SIGNALS) as signals:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(serve)
-                async for _ in signals:
-                    tg.cancel_scope.cancel()
-                    break
-
-    options = {"use_uvloop": True} if uvloop else {}
-    anyio.run(main, backend=backend, backend_options=options)
+def _run_column(args: argparse.Namespace, column: Column) -> None:
+    column.serve_until_signal(_server(args, column))
 
 
 def _run_reactor(args: argparse.Namespace, mechanism: str) -> None:
@@ -435,15 +375,8 @@ def _run_anchor_trio(args: argparse.Namespace) -> None:
 
 def _dispatch(args: argparse.Namespace) -> None:
     impl: str = args.impl
-    if impl in ("asyncio", "uvloop"):
-        _run_asyncio(args, uvloop=impl == "uvloop")
-    elif impl == "trio":
-        _run_trio(args)
-    elif impl.startswith("shared-"):
-        backend = impl.removeprefix("shared-")
-        _run_shared(
-            args, backend="trio" if backend == "trio" else "asyncio", uvloop=backend == "uvloop"
-        )
+    if impl in FTP_IMPLS:
+        _run_column(args, get_column(impl))
     elif impl.startswith("reactor-"):
         _run_reactor(args, impl.removeprefix("reactor-"))
     elif impl == "anchor-uvloop-protocol":

@@ -1019,7 +1019,7 @@ def index_page(site: Site) -> str:
         )
     columns = "".join(
         f"<tr><td><code>{e(c.name)}</code></td><td><code>{e(c.package)}</code></td>"
-        f"<td>{e(c.backend)}{' on uvloop' if c.uvloop else ''}</td></tr>"
+        f"<td>{e(c.loop)}{' on uvloop' if c.uvloop else ''}</td></tr>"
         for c in COLUMNS
     )
     packages = ", ".join(f"<code>{e(p.name)}</code> ({e(p.label)})" for p in PACKAGES)

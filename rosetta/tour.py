@@ -147,8 +147,7 @@ def _render_table(
         table = Table(box=box.SQUARE, show_lines=True, expand=True)
         table.add_column("scenario", ratio=3, overflow="fold")
         for column in columns:
-            # "shared/asyncio+uvloop" is wider than a cell: break after the package.
-            table.add_column(column.name.replace("/", "/\n"), ratio=2, overflow="fold")
+            table.add_column(column.name, ratio=2, overflow="fold")
         for index, scenario in enumerate(scenarios):
             row: list[Text] = [_scenario_label(scenario)]
             for column in columns:

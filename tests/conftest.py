@@ -3,7 +3,8 @@
 A test that asks for the ``api`` fixture (or ``column``) is collected once per
 column of :data:`rosetta.columns.COLUMNS`: the three native columns (``impl_asyncio``
 on asyncio and on uvloop, ``impl_trio`` on Trio) and ``shared`` on AnyIO's
-asyncio, asyncio+uvloop and Trio backends. AnyIO's pytest plugin runs the test
+asyncio, uvloop and Trio backends (``shared-asyncio``, ``shared-uvloop``,
+``shared-trio``). AnyIO's pytest plugin runs the test
 on the column's event loop (asyncio in debug mode), chosen by the
 ``anyio_backend`` fixture below; combinations that cannot run (``impl_asyncio``
 under Trio) are never generated.

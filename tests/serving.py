@@ -47,7 +47,7 @@ async def running_in(
         listening.set()
 
     async with anyio.create_task_group() as tg:
-        if column.package == "impl_asyncio":
+        if column.native_asyncio:  # cancelled once, as asyncio's users do
             task = asyncio.get_running_loop().create_task(serve(ready))
             task.add_done_callback(lambda _: stopped.set())
             shutdown: Callable[[], object] = task.cancel
@@ -73,6 +73,6 @@ async def running_in(
             shutdown()
             with anyio.fail_after(10):
                 await stopped.wait()
-        if column.package == "impl_asyncio":
+        if column.native_asyncio:
             with pytest.raises(asyncio.CancelledError):
                 await task

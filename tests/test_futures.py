@@ -167,7 +167,7 @@ async def test_failing_callback_is_reported_and_others_still_run(
     default handler would). Either way ``set_result`` is not disturbed and
     the other callbacks run."""
     handled: list[BaseException] = []
-    if column.package == "impl_asyncio":
+    if column.native_asyncio:  # plain asyncio: the loop's exception handler
         loop = asyncio.get_running_loop()
         previous = loop.get_exception_handler()
         loop.set_exception_handler(lambda _, context: handled.append(context["exception"]))
@@ -185,7 +185,7 @@ async def test_failing_callback_is_reported_and_others_still_run(
             fut.set_result(1)
             await anyio.sleep(0.01)
     finally:
-        if column.package == "impl_asyncio":
+        if column.native_asyncio:
             loop.set_exception_handler(previous)
     assert calls == ["after"]
     logged = [

@@ -76,11 +76,7 @@ async def test_cancel_raises_the_backend_cancellation_inside(
         {
             "impl_asyncio": "asyncio.exceptions.CancelledError",
             "impl_trio": "trio.Cancelled",
-            "shared": (
-                "trio.Cancelled"
-                if column.backend == "trio"
-                else "asyncio.exceptions.CancelledError"
-            ),
+            "shared": ("trio.Cancelled" if column.on_trio else "asyncio.exceptions.CancelledError"),
         },
     )
     assert seen == [inside, "finally"]

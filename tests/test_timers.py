@@ -63,7 +63,7 @@ def anyio_backend(column: Column, request: pytest.FixtureRequest) -> tuple[str, 
         return column.anyio_backend
     if column.uvloop:
         pytest.skip(UVLOOP_SKIP)
-    if column.backend == "trio":
+    if column.on_trio:
         return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
     return ("asyncio", {"debug": True, "loop_factory": VirtualTimeLoop})
 
