@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from common.ftp import hash_password
-from rosetta import bench_ftp
-from rosetta.bench_ftp import OURS, Results, targets, to_rows, workloads
+from rosetta.bench import ftp as bench_ftp
+from rosetta.bench.ftp import OURS, Results, targets, to_rows, workloads
 
 pytestmark = pytest.mark.concept("ftp")
 
@@ -130,7 +130,7 @@ def serving(root: Path) -> Iterator[tuple[int, int]]:
 
 
 def load(port: int, pid: int, *args: str) -> dict[str, object]:
-    command = [sys.executable, "-m", "rosetta.ftp_load", "--port", str(port)]
+    command = [sys.executable, "-m", "rosetta.load.ftp", "--port", str(port)]
     done = subprocess.run(
         [*command, "--server-pid", str(pid), "--deadline", "20", *args],
         capture_output=True,
@@ -166,7 +166,7 @@ def test_the_load_client_logs_in_downloads_and_uploads(tmp_path: Path) -> None:
 def test_a_wrong_size_counts_as_a_failure(tmp_path: Path) -> None:
     (tmp_path / "one.bin").write_bytes(bytes(1000))
     with serving(tmp_path) as (port, _):
-        command = [sys.executable, "-m", "rosetta.ftp_load", "--port", str(port)]
+        command = [sys.executable, "-m", "rosetta.load.ftp", "--port", str(port)]
         done = subprocess.run(
             [*command, "--mode", "retr", "--path", "one.bin", "--size", "999", "--deadline", "20"],
             capture_output=True,

@@ -1,4 +1,4 @@
-"""The claims table of ``rosetta/claims.py``: well formed, its checks exist, README current.
+"""The claims table of ``rosetta/site/claims.py``: well formed, its checks exist, README current.
 
 Also the checks no other test covers: facts about the standard library's asyncio
 and ``select`` that the source text states, run directly on this Python (not in the
@@ -23,7 +23,7 @@ import pytest
 
 from common.listify import ensure_list
 from rosetta.bench import BENCHES
-from rosetta.claims import (
+from rosetta.site.claims import (
     CLAIMS,
     README_END,
     README_START,

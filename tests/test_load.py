@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from rosetta.load import FD_MARGIN, check_fd_limit, loopback_address
+from rosetta.load.echo import FD_MARGIN, check_fd_limit, loopback_address
 
 pytestmark = pytest.mark.concept("load")
 
@@ -246,8 +246,8 @@ def test_a_server_that_never_answers_counts_failed_after_the_grace(
 
 
 def test_c10k_verdicts_and_rows_from_measurements() -> None:
-    from rosetta import bench_c10k
     from rosetta.bench import BENCHES
+    from rosetta.bench import c10k as bench_c10k
 
     assert "c10k" in BENCHES
     small, large = bench_c10k.workloads(quick=True)

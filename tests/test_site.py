@@ -4,7 +4,7 @@ The browser is Debian's ``chromium``, headless (``.ci/run`` installs it), one
 process for all pages, driven over ``--remote-debugging-pipe``. Without it these
 tests fail in CI (``CI`` set) and are skipped elsewhere. The layout is read twice:
 from the cells' boxes in the browser, and from screenshots, where every cell has
-a top border in its package's colour (:data:`rosetta.site.PACKAGE_COLORS`): three
+a top border in its package's colour (:data:`rosetta.site.builder.PACKAGE_COLORS`): three
 colours on one pixel row mean side by side, one colour per row means stacked.
 The screenshots of a concept page are kept in ``tests/_artifacts/``.
 """
@@ -28,11 +28,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
-from rosetta.benchschema import Row, write_json
-from rosetta.claims import CLAIMS
+from rosetta.bench.schema import Row, write_json
 from rosetta.columns import column_names
 from rosetta.concepts import CONCEPTS, PACKAGES, Segment, load_sources, row_names
-from rosetta.site import (
+from rosetta.site.builder import (
     PACKAGE_COLORS,
     STACK_BELOW_PX,
     BuildOptions,
@@ -41,6 +40,7 @@ from rosetta.site import (
     prose,
     split_docstring,
 )
+from rosetta.site.claims import CLAIMS
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -231,8 +231,8 @@ def test_the_claims_page_has_every_claim_with_its_verdict(site_dir: Path) -> Non
 
 
 def test_the_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from rosetta.claims import README_END, README_START
     from rosetta.cli import main
+    from rosetta.site.claims import README_END, README_START
 
     assert main(["site"]) == 2  # neither OUTDIR nor --update-readme
     assert "OUTDIR" in capsys.readouterr().err

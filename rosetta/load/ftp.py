@@ -1,4 +1,4 @@
-"""``python -m rosetta.ftp_load``: the FTP load client of ``bench ftp`` (loopback only).
+"""``python -m rosetta.load.ftp``: the FTP load client of ``bench ftp`` (loopback only).
 
 One process, one asyncio event loop (uvloop when installed), *N* FTP sessions.
 Every session connects, reads the banner, logs in (``USER``/``PASS``), and then,
@@ -72,7 +72,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from rosetta.load import (
+from rosetta.load.echo import (
     check_fd_limit,
     loopback_address,
     positive_float,
@@ -660,7 +660,7 @@ def run(config: FTPLoadConfig) -> FTPLoadResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m rosetta.ftp_load",
+        prog="python -m rosetta.load.ftp",
         description="FTP sessions against a server on this machine; JSON results on stdout.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address")

@@ -26,7 +26,7 @@ counted for no server), printed in a table of its own: it tells a server
 that is slow because it is busy from one that waits.
 
 Each (column, workload) gets a fresh server process and a fresh client
-process (``python -m rosetta.ftp_load``, asyncio on uvloop), the server's
+process (``python -m rosetta.load.ftp``, asyncio on uvloop), the server's
 threads pinned to one core and the client to another. Sessions connect at
 most 32 at a time between connect and ``230`` (vsftpd listens with a backlog
 of 32, hard-coded: more at once would overflow its accept queue and measure
@@ -95,7 +95,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from rosetta.bench import BenchOptions, Ticker
-from rosetta.benchschema import Row, write_json
+from rosetta.bench.schema import Row, write_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -368,7 +368,7 @@ def _server_command(column: str, files: Files, password_hash: str) -> tuple[list
         ], 0  # fmt: skip
     if column == "pyftpdlib":
         return [
-            sys.executable, "-m", "rosetta.bench_ftp", "--serve-pyftpdlib", str(files.root),
+            sys.executable, "-m", "rosetta.bench.ftp", "--serve-pyftpdlib", str(files.root),
             WRITE_USER, WRITE_PASSWORD,
         ], 0  # fmt: skip
     vsftpd = _vsftpd_path()
@@ -436,7 +436,7 @@ def stop_server(server: Server) -> str | None:
     vsftpd's sessions are its children but call ``setsid``: signalling its
     process group would miss them, so the tree is read from ``/proc`` first.
     """
-    from rosetta.ftp_load import process_tree
+    from rosetta.load.ftp import process_tree
 
     process = server.process
     others = process_tree(process.pid)[1:] if process.poll() is None else []
@@ -494,7 +494,7 @@ def _state(pid: int) -> tuple[str | None, str | None]:
 
 def _pin_tree(pid: int, core: int) -> None:
     """Pin every thread of *pid* and its descendants to *core* (new ones inherit it)."""
-    from rosetta.ftp_load import process_tree
+    from rosetta.load.ftp import process_tree
 
     for process in process_tree(pid):
         try:
@@ -518,7 +518,7 @@ def _client_command(
     )
     rate = IDLE_CONNECT_RATE if workload.mode == "idle" else 1_000_000.0
     cmd = [
-        sys.executable, "-m", "rosetta.ftp_load", "--host", server.host,
+        sys.executable, "-m", "rosetta.load.ftp", "--host", server.host,
         "--port", str(server.port), "--mode", workload.mode,
         "--clients", str(workload.clients), "--user", user, "--password", password,
         "--connect-rate", str(rate), "--concurrency", str(HANDSHAKES_AT_ONCE),
@@ -611,7 +611,7 @@ def measure(
     tag = f"{column}-{workload.key}"
     try:
         if server.own_group:  # vsftpd: let the session of its readiness check end first
-            from rosetta.ftp_load import process_tree
+            from rosetta.load.ftp import process_tree
 
             settle = time.monotonic() + 2.0
             while len(process_tree(server.process.pid)) > 1 and time.monotonic() < settle:
@@ -1109,6 +1109,6 @@ if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--serve-pyftpdlib":
         sys.exit(serve_pyftpdlib(*sys.argv[2:]))
     print(
-        "usage: python -m rosetta.bench_ftp --serve-pyftpdlib ROOT USER PASSWORD", file=sys.stderr
+        "usage: python -m rosetta.bench.ftp --serve-pyftpdlib ROOT USER PASSWORD", file=sys.stderr
     )
     sys.exit(2)

@@ -10,7 +10,7 @@ site works from ``file://``):
   three columns; each definition's docstring as prose above its code; the
   differences the matrix asserts (tests marked ``differs``) with their expected
   values; the concept's benchmark rows and plots (``--bench DIR``).
-* ``claims.html``: the source text's claims (:mod:`rosetta.claims`).
+* ``claims.html``: the source text's claims (:mod:`rosetta.site.claims`).
 * ``checks.html``: the source of every test a claim or a difference cites.
 * ``src/...``: every concept module and cited test file, highlighted, with line
   anchors that the pages link to.
@@ -18,7 +18,7 @@ site works from ``file://``):
 Nothing is copied by hand: the modules are parsed with :mod:`ast`
 (:func:`rosetta.concepts.load_sources`), the tests too, so the site cannot drift
 from the code. ``--update-readme`` rewrites the README's claims section from the
-same :mod:`rosetta.claims` the claims page is built from.
+same :mod:`rosetta.site.claims` the claims page is built from.
 """
 
 from __future__ import annotations
@@ -44,10 +44,8 @@ from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
 from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
 
-from rosetta import claims as claims_module
 from rosetta.bench import BENCHES
-from rosetta.benchschema import Row
-from rosetta.claims import CLAIMS, SECTIONS, SOURCE_TEXT, Check, Claim
+from rosetta.bench.schema import Row
 from rosetta.columns import COLUMNS
 from rosetta.concepts import (
     CONCEPTS,
@@ -59,6 +57,8 @@ from rosetta.concepts import (
     load_sources,
     row_names,
 )
+from rosetta.site import claims as claims_module
+from rosetta.site.claims import CLAIMS, SECTIONS, SOURCE_TEXT, Check, Claim
 
 __all__ = [
     "CONCEPT_BENCHES",
@@ -84,7 +84,7 @@ __all__ = [
     "stylesheet",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent  # the checkout: README.md and tests/ live here
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: README.md and tests/ live here
 
 # One colour per package: the top border of its cells (tests/test_site.py finds them
 # in screenshots to tell side by side from stacked).
@@ -132,7 +132,7 @@ class Matrix:
 
 @dataclass
 class BenchRun:
-    """One bench JSON file (the schema of :mod:`rosetta.benchschema`) and its plots."""
+    """One bench JSON file (the schema of :mod:`rosetta.bench.schema`) and its plots."""
 
     name: str
     source: Path
@@ -1295,7 +1295,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--update-readme",
         action="store_true",
-        help="rewrite the README's claims section from rosetta/claims.py",
+        help="rewrite the README's claims section from rosetta/site/claims.py",
     )
     parser.add_argument(
         "--readme",

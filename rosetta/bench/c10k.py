@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rosetta.bench import BenchOptions, Ticker
-from rosetta.benchschema import Row, write_json
+from rosetta.bench.schema import Row, write_json
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -1017,8 +1017,9 @@ def readme_section() -> str:
         SOURCE_TEXT,
         "",
         "Every factual claim, with a verdict and the test or benchmark that shows it. This",
-        "section is generated from `rosetta/claims.py` (`async-rosetta site --update-readme`),",
-        "like the claims page of the site; a test fails when it is stale.",
+        "section is generated from `rosetta/site/claims.py`",
+        "(`async-rosetta site --update-readme`), like the claims page of the site; a test",
+        "fails when it is stale.",
         "",
         f"{len(CLAIMS)} claims: {summary}.",
     ]

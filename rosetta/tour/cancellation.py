@@ -1,6 +1,6 @@
 """The tour's cancellation scenarios: edge-triggered asyncio against level-triggered scopes.
 
-Registered into :data:`rosetta._tour_scenarios.SCENARIOS` on import (``tour``
+Registered into :data:`rosetta.tour.scenarios.SCENARIOS` on import (``tour``
 imports this module), with the same ``@scenario`` decorator and the same rules:
 each is written once against the column's package, and reports the exception
 *type* of a cancellation, since asyncio, Trio and AnyIO name theirs differently.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rosetta._tour_scenarios import Env, Outcome, describe_exception, scenario
 from rosetta.columns import Column
+from rosetta.tour.scenarios import Env, Outcome, describe_exception, scenario
 
 CONCEPT = "cancellation"
 

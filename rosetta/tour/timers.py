@@ -1,6 +1,6 @@
 """The tour's timer scenarios: ActionScript's Timer and JavaScript's setInterval, structured.
 
-Registered into :data:`rosetta._tour_scenarios.SCENARIOS` on import (``tour``
+Registered into :data:`rosetta.tour.scenarios.SCENARIOS` on import (``tour``
 imports this module), with the same ``@scenario`` decorator and the same rules.
 They run on the real clock, so every figure that depends on how busy the machine
 is becomes a yes/no against a generous bound (a cell is compared as text), and
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rosetta._tour_scenarios import ASIDES, Aside, Env, Outcome, describe_exception, scenario
 from rosetta.columns import Column
+from rosetta.tour.scenarios import ASIDES, Aside, Env, Outcome, describe_exception, scenario
 
 CONCEPT = "timers"
 

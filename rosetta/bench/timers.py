@@ -19,7 +19,7 @@ the *drift* is the lateness of the last tick. Timer's missed ticks are those its
 behind, so for it the column shows how many whole periods behind the grid it
 ended.
 
-Each column runs in a fresh interpreter (``python -m rosetta.bench_timers
+Each column runs in a fresh interpreter (``python -m rosetta.bench.timers
 --child COLUMN``): no heap left over from another column, and the parent's
 progress bar redraws in another process, never taking the GIL from the loop
 being measured. The child prints its progress and then the measurements as JSON
@@ -41,7 +41,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from rosetta.bench import BenchOptions
-from rosetta.benchschema import Row, write_json
+from rosetta.bench.schema import Row, write_json
 from rosetta.columns import COLUMNS, Column, get_column
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ async def _both_workloads(column: Column, ticks: int) -> dict[str, Any]:
 
 
 def _child_main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rosetta.bench_timers")
+    parser = argparse.ArgumentParser(prog="python -m rosetta.bench.timers")
     parser.add_argument("--child", required=True, metavar="COLUMN", help="column name")
     parser.add_argument("--ticks", type=int, default=TICKS, help="ticks per workload")
     args = parser.parse_args(argv)
@@ -175,7 +175,7 @@ def _series(raw: dict[str, Any], ticks: int) -> dict[str, Series]:
 
 def measure_column(column: Column, ticks: int, advance: Callable[[int], None]) -> dict[str, Any]:
     """Run both workloads of *column* in a fresh interpreter; *advance* gets progress."""
-    cmd = [sys.executable, "-m", "rosetta.bench_timers", "--child", column.name]
+    cmd = [sys.executable, "-m", "rosetta.bench.timers", "--child", column.name]
     cmd += ["--ticks", str(ticks)]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
         assert child.stdout is not None
@@ -235,7 +235,7 @@ def measure_all(ticks: int, console: Console) -> Results:
 
 
 def to_rows(results: Results) -> list[Row]:
-    """Every number of the table, in the schema of :mod:`rosetta.benchschema`."""
+    """Every number of the table, in the schema of :mod:`rosetta.bench.schema`."""
     rows = [
         Row("*", "config", "ticks", results.ticks, "ticks"),
         Row("*", "config", "period", PERIOD * 1000, "ms"),

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from common.listeners import raise_fd_limit
 from fromscratch.reactor import FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor
 from rosetta.bench import BenchOptions
-from rosetta.benchschema import Row, write_json
+from rosetta.bench.schema import Row, write_json
 
 if TYPE_CHECKING:
     from rich.console import Console

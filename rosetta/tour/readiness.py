@@ -1,6 +1,6 @@
 """The tour's I/O scenarios: readiness of a socket, and the echo server built on it.
 
-Registered into :data:`rosetta._tour_scenarios.SCENARIOS` on import (``tour``
+Registered into :data:`rosetta.tour.scenarios.SCENARIOS` on import (``tour``
 imports this module), with the same ``@scenario`` decorator and the same rules.
 Every socket is a plain non-blocking :mod:`socket` one, driven only by the
 column's ``wait_readable`` / ``wait_writable`` / ``recv_some`` / ``send_all``,
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from rosetta._tour_scenarios import ASIDES, Aside, Env, Outcome, describe_exception, scenario
 from rosetta.columns import Column
+from rosetta.tour.scenarios import ASIDES, Aside, Env, Outcome, describe_exception, scenario
 
 READINESS = "readiness"
 SERVERS = "servers"

@@ -14,7 +14,7 @@ Baselines: the ``asyncio`` column *is* native asyncio (``impl_asyncio`` re-expor
 the stdlib). ``trio-native`` uses what a Trio programmer would write (Events,
 ``start_soon`` with results stored by a closure, ``trio.to_thread``);
 ``anyio/*`` uses AnyIO's own primitives (``anyio.Future``, ``TaskHandle``,
-``anyio.to_thread``). Run ``python -m rosetta.bench_futures --child VARIANT N``
+``anyio.to_thread``). Run ``python -m rosetta.bench.futures --child VARIANT N``
 to get one memory measurement as JSON.
 """
 
@@ -37,7 +37,7 @@ import trio
 import trio.lowlevel
 
 from rosetta.bench import BenchOptions
-from rosetta.benchschema import Row, write_json
+from rosetta.bench.schema import Row, write_json
 from rosetta.columns import COLUMNS, Column, Loop
 
 if TYPE_CHECKING:
@@ -471,7 +471,7 @@ async def _settle(variant: Variant, n: int, started: Callable[[], int]) -> int:
 
 def memory_in_child(variant: Variant, n: int) -> float:
     """Run :func:`_memory` in a fresh interpreter so columns don't share a heap."""
-    cmd = [sys.executable, "-m", "rosetta.bench_futures", "--child", variant.name, str(n)]
+    cmd = [sys.executable, "-m", "rosetta.bench.futures", "--child", variant.name, str(n)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr.strip()}")
@@ -480,7 +480,7 @@ def memory_in_child(variant: Variant, n: int) -> float:
 
 
 def _child_main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rosetta.bench_futures")
+    parser = argparse.ArgumentParser(prog="python -m rosetta.bench.futures")
     parser.add_argument("--child", required=True, metavar="VARIANT", help="variant name")
     parser.add_argument("n", type=int, help="number of pending tasks")
     args = parser.parse_args(argv)
@@ -618,7 +618,7 @@ TARGETS: tuple[Target, ...] = (
 
 
 def to_rows(results: Results) -> list[Row]:
-    """Measurements then ratios, in the schema of :mod:`rosetta.benchschema`."""
+    """Measurements then ratios, in the schema of :mod:`rosetta.bench.schema`."""
     units = {w.key: w.unit for w in WORKLOADS}
     rows: list[Row] = []
     for variant, workload in _steps():

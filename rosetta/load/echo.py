@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from common.listeners import raise_fd_limit
-from rosetta.benchschema import Row, write_json
+from rosetta.bench.schema import Row, write_json
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rosetta import _tour_cancellation, _tour_ftp, _tour_io, _tour_timers  # noqa: F401 - they register scenarios
-from rosetta._tour_scenarios import ASIDES, SCENARIOS, Env, Outcome, Scenario, describe_exception
 from rosetta.columns import COLUMNS, Column, get_column
 from rosetta.concepts import CONCEPTS, Concept, get_concept
+from rosetta.tour import cancellation, ftp, readiness, timers  # noqa: F401 - they register scenarios
+from rosetta.tour.scenarios import ASIDES, SCENARIOS, Env, Outcome, Scenario, describe_exception
 
 __all__ = ["Cell", "add_parser", "run", "run_concept"]
 

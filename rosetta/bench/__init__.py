@@ -74,7 +74,7 @@ def register(bench: Bench) -> None:
 
 
 def _futures(options: BenchOptions) -> int:
-    from rosetta import bench_futures
+    from rosetta.bench import futures as bench_futures
 
     return bench_futures.main(options)
 
@@ -89,7 +89,7 @@ register(
 
 
 def _timers(options: BenchOptions) -> int:
-    from rosetta import bench_timers
+    from rosetta.bench import timers as bench_timers
 
     return bench_timers.main(options)
 
@@ -104,7 +104,7 @@ register(
 
 
 def _c10k(options: BenchOptions) -> int:
-    from rosetta import bench_c10k
+    from rosetta.bench import c10k as bench_c10k
 
     return bench_c10k.main(options)
 
@@ -119,7 +119,7 @@ register(
 
 
 def _io_models(options: BenchOptions) -> int:
-    from rosetta import bench_io_models
+    from rosetta.bench import io_models as bench_io_models
 
     return bench_io_models.main(options)
 
@@ -134,7 +134,7 @@ register(
 
 
 def _ftp(options: BenchOptions) -> int:
-    from rosetta import bench_ftp
+    from rosetta.bench import ftp as bench_ftp
 
     return bench_ftp.main(options)
 
