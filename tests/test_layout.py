@@ -10,12 +10,16 @@ interpreter to see what they really load.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from rosetta import cli
+from rosetta.cli import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 STDLIB = frozenset(sys.stdlib_module_names)
@@ -121,3 +125,28 @@ def test_a_fresh_interpreter_loads_only_what_a_package_needs(
 
 def test_the_fresh_interpreter_check_sees_what_is_loaded() -> None:
     assert {"anyio", "shared"} <= _loaded_after("import shared")
+
+
+def test_the_top_level_help_loads_no_event_loop_library() -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from rosetta import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    cli.main(['--help'])\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(result.stdout.split())
+    assert "rosetta.cli" in loaded
+    assert loaded & (EVENT_LOOP_LIBRARIES | {"rich", "pygments", "matplotlib"}) == set()
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_each_command_registers_the_help_the_top_level_lists(command: str) -> None:
+    def summaries(parser: argparse.ArgumentParser) -> dict[str, str | None]:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return {action.dest: action.help for action in sub._choices_actions}
+
+    assert summaries(cli.build_parser(command)) == summaries(cli.build_parser())

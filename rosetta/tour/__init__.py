@@ -3,9 +3,3 @@
 :mod:`rosetta.tour.runner` runs and renders them; :mod:`rosetta.tour.scenarios` is the
 framework; the other modules hold one concept's scenarios each, named like the concept.
 """
-
-from __future__ import annotations
-
-from rosetta.tour.runner import add_parser, run
-
-__all__ = ["add_parser", "run"]
