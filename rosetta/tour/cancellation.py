@@ -14,13 +14,9 @@ import math
 from typing import Any
 
 from rosetta.columns import Column
-from rosetta.tour.scenarios import Env, Outcome, describe_exception, scenario
+from rosetta.tour.scenarios import Env, Outcome, asyncio_only, describe_exception, scenario
 
 CONCEPT = "cancellation"
-
-
-def _asyncio_only(column: Column) -> bool:
-    return column.native_asyncio
 
 
 def _trio_package(column: Column) -> bool:
@@ -60,7 +56,7 @@ async def _finally_runs(env: Env) -> Outcome:
     "an await in the cleanup of a cancelled task",
     "asyncio's one CancelledError is spent by the time finally runs, so the await there "
     "completes. Trio and shared keep the task cancelled: the await raises again.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _await_in_cleanup(env: Env) -> Outcome:
     events: list[str] = []
@@ -115,7 +111,7 @@ async def _shielded_cleanup_await(env: Env) -> Outcome:
     "a task catches its cancellation and goes on",
     "asyncio: caught means over, the task runs to its end. Trio and shared: the task's "
     "scope is still cancelled, so the next checkpoint raises again.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _swallow_task(env: Env) -> Outcome:
     events: list[str] = []
@@ -146,7 +142,7 @@ async def _swallow_task(env: Env) -> Outcome:
     "a block catches its timeout and goes on",
     "The same inside move_on_after: impl_asyncio's scope cancels once, like asyncio.timeout; "
     "Trio's and AnyIO's raise at every checkpoint until the block ends.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _swallow_block(env: Env) -> Outcome:
     events: list[str] = []
@@ -191,7 +187,7 @@ async def _nested(env: Env) -> Outcome:
     "The cleanup finishes in every column. asyncio then raises its one CancelledError out "
     "of shielded() (the result is dropped); Trio and shared return the result and cancel "
     "at the next checkpoint.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _shielded_under_timeout(env: Env) -> Outcome:
     events: list[str] = []
@@ -218,7 +214,7 @@ async def _shielded_under_timeout(env: Env) -> Outcome:
     "CancelScope(shield=True) against task.cancel()",
     "asyncio cannot refuse a Task.cancel(): impl_asyncio's shield holds back only the "
     "scopes around it. Trio and AnyIO shield the block from the task's cancellation.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _shield_vs_task_cancel(env: Env) -> Outcome:
     events: list[str] = []
@@ -274,7 +270,7 @@ async def _group_errors(env: Env) -> Outcome:
     "The Future gets its result and the waiting task is cancelled in the same step. "
     "Python 3.11's wait_for returns the result and loses the cancellation (gh-86296); "
     "Trio and shared return it too, then cancel at the next checkpoint.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _result_and_cancel(env: Env) -> Outcome:
     events: list[str] = []
@@ -305,7 +301,7 @@ async def _result_and_cancel(env: Env) -> Outcome:
     "asyncio throws CancelledError in before the first line: nothing runs, not even "
     "finally. Trio and shared start it in a cancelled scope: it runs to its first "
     "checkpoint, is cancelled there, and finally runs.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _cancel_before_start(env: Env) -> Outcome:
     events: list[str] = []
@@ -328,7 +324,7 @@ async def _cancel_before_start(env: Env) -> Outcome:
     "wait_for(coro, 0), coro never suspends",
     "asyncio's wait_for runs a coroutine in a new task and, at 0, cancels it before it "
     "starts. Trio and shared await it in the caller's task: no checkpoint, no cancel.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _wait_for_zero(env: Env) -> Outcome:
     ran: list[str] = []
@@ -349,7 +345,7 @@ async def _wait_for_zero(env: Env) -> Outcome:
     "wait_for(future, 0.01) times out",
     "asyncio's wait_for cancels what it waited for; Trio and shared only stop waiting, "
     "and the Future stays pending for anyone else.",
-    group=_asyncio_only,
+    group=asyncio_only,
 )
 async def _wait_for_future(env: Env) -> Outcome:
     fut = env.api.Future()

@@ -1,10 +1,10 @@
 """The tour's FTP scenarios: one sans-I/O core, driven by each column's shell.
 
 Registered into :data:`rosetta.tour.scenarios.SCENARIOS` on import, like the
-other ``_tour_*`` modules. The server is the column's ``serve_ftp`` on
+other concept modules of the tour. The server is the column's ``serve_ftp`` on
 127.0.0.1, port 0, serving a temporary directory; the client is a few lines of
 FTP written here over plain non-blocking sockets, driven by the column's own
-``recv_some`` / ``send_all`` (see :mod:`rosetta.tour.readiness`). Every wait is
+``recv_some`` / ``send_all`` (see :mod:`rosetta.tour.servers`). Every wait is
 bounded by the scenario's timeout.
 """
 
@@ -23,8 +23,8 @@ from typing import Any
 
 from common.ftp import Config, User, Users, hash_password
 from common.ftp_support import ServerOptions
-from rosetta.tour.readiness import HOST, _connect, _serving_with
 from rosetta.tour.scenarios import Env, Outcome, scenario
+from rosetta.tour.servers import HOST, _connect, _serving_with
 
 FTP = "ftp"
 SECONDS = 3.0

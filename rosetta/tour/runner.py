@@ -24,7 +24,18 @@ from rich.text import Text
 
 from rosetta.columns import COLUMNS, Column, get_column
 from rosetta.concepts import CONCEPTS, Concept, get_concept
-from rosetta.tour import cancellation, ftp, readiness, timers  # noqa: F401 - they register scenarios
+
+# The concepts' scenario modules register their scenarios when imported.
+from rosetta.tour import (  # noqa: F401
+    cancellation,
+    executors,
+    ftp,
+    futures,
+    readiness,
+    servers,
+    tasks,
+    timers,
+)
 from rosetta.tour.scenarios import ASIDES, SCENARIOS, Env, Outcome, Scenario, describe_exception
 
 __all__ = ["Cell", "add_parser", "run", "run_concept"]
