@@ -1,69 +1,34 @@
 """``async-rosetta bench NAME``: micro-benchmarks across the six columns.
 
-Each bench lives in a module of its own and registers here in :data:`BENCHES`;
-the module is imported only when its bench runs, so ``--help`` stays fast.
+Each bench lives in a module of its own (``futures.py``, ``timers.py``, ``c10k.py``,
+``io_models.py``, ``ftp.py``) and is registered here, in :data:`BENCHES`, by module
+name: a bench's module is imported only when it runs. What the benches share is
+:mod:`rosetta.bench.options` (options, progress, the end of a run) and
+:mod:`rosetta.bench.schema` (the JSON rows). The bench modules import those two,
+never this registry, so there is no import circle.
 """
 
 from __future__ import annotations
 
 import argparse
-import threading
-import time
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BENCHES", "Bench", "BenchOptions", "Ticker", "add_parser", "register", "run"]
+from rosetta.bench.options import BenchOptions
 
-
-@dataclass(frozen=True)
-class BenchOptions:
-    """The options every bench takes."""
-
-    json_path: Path | None = None
-    quick: bool = False  # counts divided by 10: a smoke test, not a measurement
-    plot_path: Path | None = None  # where a bench that draws a plot puts it
-
-    def plot_file(self, bench: str) -> Path:
-        """Where bench *bench* draws its plot: ``--plot``, else beside ``--json``, else
-        ``bench-out/bench-NAME.png``."""
-        if self.plot_path is not None:
-            return self.plot_path
-        if self.json_path is not None:
-            return self.json_path.with_suffix(".png")
-        return Path("bench-out") / f"bench-{bench}.png"
+__all__ = ["BENCHES", "Bench", "add_parser", "register", "run"]
 
 
 @dataclass(frozen=True)
 class Bench:
     name: str
     help: str
-    main: Callable[[BenchOptions], int]  # returns the exit status
+    module: str  # its main(BenchOptions) -> exit status; imported only when it runs
 
-
-class Ticker:
-    """Advance a progress bar by wall time while a run blocks (a thread, since runs block).
-
-    ``with Ticker(update):`` calls ``update(seconds since entering)`` every 0.25 s.
-    """
-
-    def __init__(self, update: Callable[[float], None]) -> None:
-        self._update = update
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._tick, daemon=True)
-        self._start = 0.0
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.25):
-            self._update(time.monotonic() - self._start)
-
-    def __enter__(self) -> None:
-        self._start = time.monotonic()
-        self._thread.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def main(self, options: BenchOptions) -> int:
+        status: int = importlib.import_module(self.module).main(options)
+        return status
 
 
 BENCHES: dict[str, Bench] = {}
@@ -73,70 +38,40 @@ def register(bench: Bench) -> None:
     BENCHES[bench.name] = bench
 
 
-def _futures(options: BenchOptions) -> int:
-    from rosetta.bench import futures as bench_futures
-
-    return bench_futures.main(options)
-
-
 register(
     Bench(
         "futures",
         "Future wake-up, resolved await, spawn+join, run_in_executor, memory per task",
-        _futures,
+        "rosetta.bench.futures",
     )
 )
-
-
-def _timers(options: BenchOptions) -> int:
-    from rosetta.bench import timers as bench_timers
-
-    return bench_timers.main(options)
 
 
 register(
     Bench(
         "timers",
         "sleep loop vs Timer: drift and lateness of 10 ms ticks, idle and under load",
-        _timers,
+        "rosetta.bench.timers",
     )
 )
-
-
-def _c10k(options: BenchOptions) -> int:
-    from rosetta.bench import c10k as bench_c10k
-
-    return bench_c10k.main(options)
 
 
 register(
     Bench(
         "c10k",
         "echo servers at 100 and 10,000 connections: requests/s, time to first reply, CPU, RSS",
-        _c10k,
+        "rosetta.bench.c10k",
     )
 )
-
-
-def _io_models(options: BenchOptions) -> int:
-    from rosetta.bench import io_models as bench_io_models
-
-    return bench_io_models.main(options)
 
 
 register(
     Bench(
         "io-models",
         "select vs poll vs epoll: one loop iteration against 10 to 10,000 idle descriptors",
-        _io_models,
+        "rosetta.bench.io_models",
     )
 )
-
-
-def _ftp(options: BenchOptions) -> int:
-    from rosetta.bench import ftp as bench_ftp
-
-    return bench_ftp.main(options)
 
 
 register(
@@ -144,7 +79,7 @@ register(
         "ftp",
         "FTP servers vs pyftpdlib and vsftpd: 200 MB RETR/STOR, 300 logins and transfers, "
         "10,000 idle sessions",
-        _ftp,
+        "rosetta.bench.ftp",
     )
 )
 

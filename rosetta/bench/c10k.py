@@ -42,11 +42,20 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rosetta.bench import BenchOptions, Ticker
-from rosetta.bench.schema import Row, write_json
+from rosetta.bench.options import (
+    BenchOptions,
+    Ticker,
+    finish,
+    progress_console,
+    pyplot,
+    report_console,
+    save_figure,
+)
+from rosetta.bench.schema import Row
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -419,10 +428,7 @@ def render(results: Results, console: Console) -> None:
 
 def plot(results: Results, path: Path) -> None:
     """Bars per column: requests/s (top) and TTFR p99 (bottom, log), one group per workload."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # a file, never a window
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     columns = [*OURS, *SMALL_ONLY, *ANCHORS]
     figure, axes = plt.subplots(2, 1, figsize=(13, 8), sharex=True)
@@ -443,33 +449,17 @@ def plot(results: Results, path: Path) -> None:
     axes[1].legend(fontsize="small")
     axes[1].set_xticks(range(len(columns)), columns, rotation=30, ha="right")
     figure.suptitle("bench c10k: echo servers under load (missing bar: not run or failed)")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def main(options: BenchOptions) -> int:
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 140)  # a log file has room: don't squeeze the table
+    console = report_console(140)
     loads = workloads(options.quick)
     console.print(
         f"bench c10k: {len(_plan(loads))} runs of {loads[0].duration:g} s "
         f"on {os.cpu_count()} cores; every server and load is a process of its own"
     )
-    results = measure_all(loads, Console(stderr=True))
+    results = measure_all(loads, progress_console())
     render(results, console)
-    if options.json_path is not None:
-        write_json(options.json_path, "c10k", to_rows(results))
-        console.print(f"wrote {options.json_path}")
-    path = options.plot_file("c10k")
-    try:
-        plot(results, path)
-    except ImportError:
-        console.print("[yellow]no plot: matplotlib is not installed (pip install matplotlib)[/]")
-    else:
-        console.print(f"wrote {path}")
+    finish(options, console, "c10k", to_rows(results), partial(plot, results))
     return 1 if results.errors else 0

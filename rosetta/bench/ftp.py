@@ -90,12 +90,21 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from rosetta.bench import BenchOptions, Ticker
-from rosetta.bench.schema import Row, write_json
+from rosetta.bench.options import (
+    BenchOptions,
+    Ticker,
+    finish,
+    progress_console,
+    pyplot,
+    report_console,
+    save_figure,
+)
+from rosetta.bench.schema import Row
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -989,10 +998,7 @@ def _ratio_cell(
 
 def plot(results: Results, path: Path) -> None:
     """One panel per measured number, one bar per server."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # a file, never a window
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     w = {wl.key: wl for wl in results.workloads}
     panels = [
@@ -1023,18 +1029,11 @@ def plot(results: Results, path: Path) -> None:
         ax.set_xticks(range(len(COLUMNS)), COLUMNS, rotation=40, ha="right", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     figure.suptitle("bench ftp: our six servers (blue), pyftpdlib (orange), vsftpd (green)")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
 
 
 def main(options: BenchOptions) -> int:
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 160)  # a log file has room: don't squeeze the table
+    console = report_console(160)
     loads = workloads(options.quick)
     budget = BUDGET_QUICK if options.quick else BUDGET_FULL
     console.print(
@@ -1042,18 +1041,9 @@ def main(options: BenchOptions) -> int:
         f"{' (--quick: a smoke test, not a measurement)' if options.quick else ''}; "
         f"time budget {budget / 60:g} min"
     )
-    results = measure_all(loads, budget, Console(stderr=True))
+    results = measure_all(loads, budget, progress_console())
     render(results, console)
-    if options.json_path is not None:
-        write_json(options.json_path, "ftp", to_rows(results))
-        console.print(f"wrote {options.json_path}")
-    path = options.plot_file("ftp")
-    try:
-        plot(results, path)
-    except ImportError:
-        console.print("[yellow]no plot: matplotlib is not installed (pip install matplotlib)[/]")
-    else:
-        console.print(f"wrote {path}")
+    finish(options, console, "ftp", to_rows(results), partial(plot, results))
     if results.interrupted:
         return 130
     return 1 if results.errors else 0

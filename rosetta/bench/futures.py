@@ -36,8 +36,8 @@ import anyio
 import trio
 import trio.lowlevel
 
-from rosetta.bench import BenchOptions
-from rosetta.bench.schema import Row, write_json
+from rosetta.bench.options import BenchOptions, finish, progress_console, report_console
+from rosetta.bench.schema import Row
 from rosetta.columns import COLUMNS, Column, Loop
 
 if TYPE_CHECKING:
@@ -694,17 +694,11 @@ def render(results: Results, console: Console, counts: dict[str, int]) -> None:
 
 
 def main(options: BenchOptions) -> int:
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)  # a log file has room: don't squeeze the table
+    console = report_console(120)
     counts = _counts(options.quick)
-    results = measure_all(options.quick, Console(stderr=True))
+    results = measure_all(options.quick, progress_console())
     render(results, console, counts)
-    if options.json_path is not None:
-        write_json(options.json_path, "futures", to_rows(results))
-        console.print(f"wrote {options.json_path}")
+    finish(options, console, "futures", to_rows(results))
     return 1 if results.errors else 0
 
 

@@ -33,13 +33,21 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common.listeners import raise_fd_limit
 from fromscratch.reactor import FD_SETSIZE, MECHANISMS, FDSetSizeError, Reactor
-from rosetta.bench import BenchOptions
-from rosetta.bench.schema import Row, write_json
+from rosetta.bench.options import (
+    BenchOptions,
+    finish,
+    progress_console,
+    pyplot,
+    report_console,
+    save_figure,
+)
+from rosetta.bench.schema import Row
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -320,10 +328,7 @@ def render(results: Results, console: Console) -> None:
 
 
 def plot(results: Results, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     figure, ax = plt.subplots(figsize=(8, 5.5))
     colors = {"select": "tab:red", "poll": "tab:blue", "epoll": "tab:green"}
@@ -353,29 +358,12 @@ def plot(results: Results, path: Path) -> None:
     ax.set_title("bench io-models: the cost of waiting, by mechanism")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize="small")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def main(options: BenchOptions) -> int:
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
-    results = measure_all(options.quick, Console(stderr=True))
+    console = report_console(120)
+    results = measure_all(options.quick, progress_console())
     render(results, console)
-    if options.json_path is not None:
-        options.json_path.parent.mkdir(parents=True, exist_ok=True)
-        write_json(options.json_path, "io-models", to_rows(results))
-        console.print(f"wrote {options.json_path}")
-    path = options.plot_file("io-models")
-    try:
-        plot(results, path)
-    except ImportError:
-        console.print("[yellow]no plot: matplotlib is not installed (pip install matplotlib)[/]")
-    else:
-        console.print(f"wrote {path}")
+    finish(options, console, "io-models", to_rows(results), partial(plot, results))
     return 0

@@ -36,12 +36,20 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from rosetta.bench import BenchOptions
-from rosetta.bench.schema import Row, write_json
+from rosetta.bench.options import (
+    BenchOptions,
+    finish,
+    progress_console,
+    pyplot,
+    report_console,
+    save_figure,
+)
+from rosetta.bench.schema import Row
 from rosetta.columns import COLUMNS, Column, get_column
 
 if TYPE_CHECKING:
@@ -356,10 +364,7 @@ def render(results: Results, console: Console) -> None:
 
 def plot(results: Results, path: Path) -> None:
     """Lateness per tick: workloads by row, sleep loop and Timer by column, a line per column."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # a file, never a window
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     figure, axes = plt.subplots(2, 2, figsize=(13, 8), sharex=True)
     for row, workload in enumerate(WORKLOADS):
@@ -383,31 +388,15 @@ def plot(results: Results, path: Path) -> None:
         f"bench timers: {results.ticks:,} ticks of {PERIOD * 1000:.0f} ms; loaded = "
         f"{HOG_FOR * 1000:.0f} ms of CPU every {HOG_EVERY * 1000:.0f} ms"
     )
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def main(options: BenchOptions) -> int:
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)  # a log file has room: don't squeeze the table
+    console = report_console(120)
     ticks = TICKS // 10 if options.quick else TICKS
-    results = measure_all(ticks, Console(stderr=True))
+    results = measure_all(ticks, progress_console())
     render(results, console)
-    if options.json_path is not None:
-        write_json(options.json_path, "timers", to_rows(results))
-        console.print(f"wrote {options.json_path}")
-    path = options.plot_file("timers")
-    try:
-        plot(results, path)
-    except ImportError:
-        console.print("[yellow]no plot: matplotlib is not installed (pip install matplotlib)[/]")
-    else:
-        console.print(f"wrote {path}")
+    finish(options, console, "timers", to_rows(results), partial(plot, results))
     return 1 if results.errors else 0
 
 
