@@ -35,7 +35,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +86,25 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: README.md and tests/ live here
 
+_STYLESHEET = resources.files("rosetta.site").joinpath("style.css").read_text(encoding="utf-8")
+
+
+def _from_stylesheet(pattern: str) -> str:
+    match = re.search(pattern, _STYLESHEET)
+    if match is None:  # a broken package: say which setting style.css lacks
+        raise RuntimeError(f"rosetta/site/style.css has no match for {pattern!r}")
+    return match.group(1)
+
+
 # One colour per package: the top border of its cells (tests/test_site.py finds them
-# in screenshots to tell side by side from stacked).
+# in screenshots to tell side by side from stacked). Set once, in the stylesheet.
 PACKAGE_COLORS: dict[str, str] = {
-    "impl_asyncio": "#1d4ed8",
-    "impl_trio": "#7e22ce",
-    "shared": "#c2410c",
+    package: _from_stylesheet(rf"--{var}: (#[0-9a-f]{{6}});")
+    for package, var in (("impl_asyncio", "asyncio"), ("impl_trio", "trio"), ("shared", "shared"))
 }
 
-STACK_BELOW_PX = 900  # narrower than this, the three columns stack
+# Narrower than this, the three columns stack (the stylesheet's one max-width query).
+STACK_BELOW_PX = int(_from_stylesheet(r"@media \(max-width: (\d+)px\)")) + 1
 
 # The bench rows a concept page shows: (bench name, workloads; None for all of them).
 CONCEPT_BENCHES: dict[str, tuple[str, tuple[str, ...] | None]] = {
@@ -1048,158 +1058,10 @@ a section of the README.</p></section>
 
 # -- style ---------------------------------------------------------------------------------------
 
-CSS = """\
-:root {
-  --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --soft: #f6f8fa; --link: #0550ae;
-  --asyncio: %(impl_asyncio)s; --trio: %(impl_trio)s; --shared: %(shared)s;
-  --holds: #1a7f37; --corrected: #9a6700; --wrong: #cf222e; --pending: #6e7781;
-}
-*, *::before, *::after { box-sizing: border-box; }
-body {
-  margin: 0; color: var(--ink); background: #fff;
-  font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans",
-    sans-serif;
-}
-a { color: var(--link); text-underline-offset: 2px; }
-code, pre, kbd {
-  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace;
-}
-code { font-size: .88em; }
-p code, li code, td code, h3 code { background: var(--soft); padding: .05em .3em;
-  border-radius: 4px; }
-.skip { position: absolute; left: -999px; }
-.skip:focus { left: 1rem; top: .5rem; background: #fff; padding: .25rem .5rem; }
-header.site { background: var(--soft); border-bottom: 1px solid var(--line); }
-header.site nav, main, footer.site { max-width: 1480px; margin: 0 auto; padding: 0 1.5rem; }
-header.site nav { display: flex; flex-wrap: wrap; align-items: baseline; gap: .25rem 1.25rem;
-  padding-top: .6rem; padding-bottom: .6rem; }
-.brand { font-weight: 700; color: var(--ink); text-decoration: none; }
-.navlinks { display: flex; flex-wrap: wrap; gap: .25rem .9rem; }
-.navlinks a { text-decoration: none; }
-.navlinks a[aria-current="page"] { color: var(--ink); font-weight: 600;
-  border-bottom: 2px solid var(--ink); }
-main { padding-top: .5rem; padding-bottom: 3rem; }
-footer.site { color: var(--muted); font-size: .85rem; padding-top: 1rem; padding-bottom: 2rem;
-  border-top: 1px solid var(--line); }
-h1 { font-size: 1.8rem; line-height: 1.25; margin: 1.2rem 0 .6rem; }
-h2 { font-size: 1.3rem; line-height: 1.3; margin: 2.4rem 0 .6rem; }
-h3 { font-size: 1.05rem; margin: 1.6rem 0 .4rem; }
-.lede, main > p, section > p, .difference .doc, .warning { max-width: 52rem; }
-.lede { font-size: 1.05rem; }
-.jump { font-size: .9rem; display: flex; flex-wrap: wrap; gap: .2rem .7rem; margin: .8rem 0; }
-.jump span { color: var(--muted); }
-.warning { border: 1px solid var(--corrected); background: #fff8c5; padding: .5rem 1rem;
-  border-radius: 6px; }
-table { border-collapse: collapse; margin: .6rem 0; }
-th, td { border: 1px solid var(--line); padding: .35rem .6rem; text-align: left;
-  vertical-align: top; }
-thead th { background: var(--soft); }
-caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: .85rem;
-  padding-top: .3rem; }
-.table-wrap { overflow-x: auto; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.unit { color: var(--muted); font-weight: normal; }
-td.ratios { font-size: .85rem; font-variant-numeric: tabular-nums; }
-.missing { color: var(--muted); font-style: italic; }
-
-/* side by side: one grid per row of public names, so a name sits at one height */
-.colheads, .cells { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr));
-  gap: .75rem; }
-.colheads { position: sticky; top: 0; z-index: 1; background: #fff; padding: .4rem 0; }
-.colhead { border-top: 4px solid var(--pkg); padding: .3rem .2rem 0; font-size: .9rem; }
-.pkg-impl_asyncio { --pkg: var(--asyncio); }
-.pkg-impl_trio { --pkg: var(--trio); }
-.pkg-shared { --pkg: var(--shared); }
-.pkg { font-weight: 700; color: var(--pkg); }
-.row { scroll-margin-top: 3.5rem; }
-.row h2 { font-size: 1.1rem; margin: 1.8rem 0 .5rem; padding-bottom: .2rem;
-  border-bottom: 1px solid var(--line); }
-.row h2 code { font-size: 1em; }
-.cell { min-width: 0; border: 1px solid var(--line); border-top: 4px solid var(--pkg);
-  border-radius: 6px; padding: .45rem .7rem .6rem; background: #fff; }
-.cell .where { margin: 0 0 .35rem; font-size: .8rem; display: flex; flex-wrap: wrap;
-  justify-content: space-between; gap: 0 .5rem; }
-.cell .where a { color: var(--muted); }
-.doc { font-size: .9rem; }
-.doc p { margin: .25rem 0 .5rem; }
-.doc ul { margin: .25rem 0 .5rem; padding-left: 1.2rem; }
-.doc h4 { font-size: .75rem; text-transform: uppercase; letter-spacing: .04em;
-  color: var(--muted); margin: .7rem 0 .15rem; }
-.doc pre { font-size: .75rem; overflow-x: auto; background: var(--soft); padding: .4rem;
-  border-radius: 4px; }
-.hl { border-radius: 4px; margin: .4rem 0 0; }
-.hl pre { margin: 0; padding: .5rem .6rem; font-size: 12.5px; line-height: 1.45;
-  white-space: pre-wrap; overflow-wrap: anywhere; }
-.hl .ln { display: block; padding-left: calc(var(--i, 0) * 1ch + 4ch);
-  text-indent: calc(var(--i, 0) * -1ch - 4ch); }
-.hl .ind { white-space: pre; }
-.file .hl pre { white-space: pre; overflow-wrap: normal; }
-.file .hltable { border: 0; margin: 0; }
-.file .hltable td { border: 0; padding: 0; }
-.file .linenos pre { color: var(--muted); text-align: right; padding-right: .4rem; }
-.file .linenos a { color: inherit; text-decoration: none; }
-.file .hl { overflow-x: auto; }
-
-.difference { border-left: 4px solid var(--line); padding: .1rem 0 .1rem 1rem;
-  margin: 1.2rem 0; }
-.difference h3 { margin-top: .3rem; }
-.expected th, .expected td { font-size: .88rem; }
-.assert { font-size: .88rem; color: var(--muted); }
-
-.verdict { display: inline-block; font-weight: 600; font-size: .8rem; white-space: nowrap;
-  padding: .02rem .5rem; border: 1px solid currentColor; border-radius: 999px; }
-.v-holds { color: var(--holds); }
-.v-corrected { color: var(--corrected); }
-.v-wrong { color: var(--wrong); }
-.v-pending { color: var(--pending); }
-.counts .verdict { margin-right: .4rem; }
-table.claims { width: 100%%; table-layout: fixed; }
-table.claims th:nth-child(1) { width: 36%%; }
-table.claims th:nth-child(2) { width: 36%%; }
-table.claims td { font-size: .92rem; }
-table.claims code { overflow-wrap: anywhere; }
-table.claims td p { margin: .3rem 0; }
-table.claims ul { margin: 0; padding-left: 1.1rem; }
-.claim-id { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .8rem;
-  color: var(--muted); }
-.refs, .pending { color: var(--muted); }
-tr:target { background: #fff8c5; }
-
-.check { margin: 1.4rem 0; }
-.check .where { font-size: .85rem; color: var(--muted); margin: 0 0 .3rem; }
-
-.m-pass { background: #dafbe1; }
-.m-differs { background: #ddf4ff; }
-.m-fail { background: #ffebe9; color: var(--wrong); font-weight: 700; }
-.m-none { color: var(--muted); }
-.matrix td { white-space: nowrap; font-size: .9rem; }
-
-.cards { list-style: none; padding: 0; display: grid; gap: 1rem;
-  grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: .2rem 1rem .6rem; }
-.card h3 { margin-top: .6rem; }
-.card p { font-size: .92rem; }
-.names { color: var(--muted); }
-.machine { font-size: .85rem; color: var(--muted); }
-figure { margin: 1rem 0; }
-figure img { max-width: 100%%; height: auto; border: 1px solid var(--line); }
-figcaption { font-size: .85rem; color: var(--muted); }
-
-@media (max-width: %(stack)dpx) {
-  .cells { grid-template-columns: minmax(0, 1fr); }
-  .colheads { display: none; }
-  header.site nav, main, footer.site { padding-left: 1rem; padding-right: 1rem; }
-  table.claims, table.claims tbody, table.claims tr, table.claims td { display: block; }
-  table.claims thead { display: none; }
-  table.claims tr { border: 1px solid var(--line); margin: 0 0 .8rem; }
-  table.claims td { border: 0; border-top: 1px solid var(--line); }
-  table.claims td:first-child { border-top: 0; }
-}
-"""
-
 
 def stylesheet() -> str:
-    return CSS % {**PACKAGE_COLORS, "stack": STACK_BELOW_PX - 1}
+    """The site's stylesheet, ``style.css`` beside this module (package data)."""
+    return _STYLESHEET
 
 
 # -- build ---------------------------------------------------------------------------------------
