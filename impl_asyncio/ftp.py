@@ -10,6 +10,13 @@ has taken the previous chunk. ABOR is cancellation at work: the core asks for
 :class:`~common.ftp.CloseData`, the shell cancels the transfer task and waits
 for it to unwind.
 
+What a session does (the dispatch of the core's actions, opening a data connection,
+the sendfile and upload loops) is :class:`common.ftp_shell.SessionBase`, the same in
+the three shells; this file holds what is asyncio's own: a task per transfer,
+cancelled once and waited for, the wake-up by cancelling a scope,
+``asyncio.timeout_at`` and ``run_in_executor`` with what a cancelled thread made
+undone.
+
 Sockets are non-blocking and moved with :mod:`impl_asyncio.readiness` (the
 loop's ``add_reader``/``add_writer``); files are opened and written on worker
 threads (``run_in_executor``), and downloads go out with :func:`os.sendfile`,
@@ -31,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import logging
 import math
 import os
 import socket
@@ -40,7 +46,8 @@ from typing import TypeVar
 
 from common import ftp
 from common import ftp_support as support
-from common.listeners import listen_backlog, open_listener
+from common.ftp_shell import SessionBase, Transfer
+from common.listeners import RESOURCE_PAUSE, listen_backlog, open_listener
 
 from .cancellation import CancelScope
 from .readiness import recv_some, send_all, wait_readable, wait_writable
@@ -48,16 +55,6 @@ from .readiness import recv_some, send_all, wait_readable, wait_writable
 __all__ = ["serve_ftp"]
 
 _T = TypeVar("_T")
-_log = logging.getLogger(__name__)
-# Bytes received per thread hop when storing: with 256 KiB, the hops cost a single 200 MB
-# STOR a third of its speed (measured); 1 MiB per running upload is the memory price.
-_WRITE_BATCH = 1024 * 1024
-# sendfile 64 KiB at a time, like pyftpdlib: 4 MiB calls doubled the receiving side's
-# kernel time and 300 parallel 10 MB downloads took 1.6-1.7 s instead of 0.7 (measured).
-_SENDFILE_MAX = 64 * 1024
-_FAIR_SHARE = 1024 * 1024  # bytes one download sends before letting the others run
-_Outcome = tuple[int, ftp.TransferError | None]  # a finished transfer: (transfer_id, error)
-_Transfer = ftp.SendFile | ftp.SendData | ftp.ReceiveFile
 
 
 def _undo(undo: Callable[[_T], object], future: asyncio.Future[_T]) -> None:
@@ -65,39 +62,22 @@ def _undo(undo: Callable[[_T], object], future: asyncio.Future[_T]) -> None:
         undo(future.result())
 
 
-class _Failed(Exception):
-    def __init__(self, error: ftp.TransferError) -> None:
-        self.error = error
-
-
-class _Session:
+class _Session(SessionBase):
     def __init__(
         self, sock: socket.socket, root: str, users: ftp.Users, opts: support.ServerOptions
     ) -> None:
-        self.sock, self.users, self.opts = sock, users, opts
-        self.peer, self.local = sock.getpeername(), sock.getsockname()
-        self.conn = ftp.Connection(
-            support.OSFileSystem(),
-            root,
-            client_address=self.peer[:2],
-            users=users,
-            config=opts.core,
-        )
-        self.finished: list[_Outcome] = []  # transfers done, not yet told to the core
+        super().__init__(sock, root, users, opts)
         self.waiting: CancelScope | None = None  # the control loop's read, while it waits
         self.transfer: asyncio.Task[None] | None = None
-        self.listener: socket.socket | None = None
-        self.listener_deadline = 0.0
         self.loop = asyncio.get_running_loop()
 
     async def run(self) -> None:
         try:
-            await self._drive()
+            await self.drive()
         finally:
             await self._close_data()
 
     async def _read(self) -> bytes | None:
-        """Control bytes (``b""``: EOF), ``None`` if a transfer ended first, or TimeoutError."""
         busy = self.transfer is not None and not self.transfer.done()
         deadline = math.inf if busy else self.loop.time() + self.opts.idle_timeout
         # A finished transfer cancels this scope to wake us: cancellation as a wake-up
@@ -114,120 +94,31 @@ class _Session:
             return None
         raise TimeoutError
 
-    async def _drive(self) -> None:
-        conn = self.conn
-        while True:
-            action = conn.next_action()
-            if action is ftp.Wait.NEED_DATA:
-                if self.finished:  # tell the core before reading on
-                    transfer_id, error = self.finished.pop(0)
-                    if error is None:
-                        conn.transfer_complete(transfer_id)
-                    else:
-                        conn.transfer_failed(transfer_id, error)
-                    continue
-                try:
-                    data = await self._read()
-                except TimeoutError:
-                    await send_all(self.sock, support.IDLE_TIMEOUT_REPLY)
-                    return
-                if data is not None:
-                    conn.receive_data(data)
-            elif action is ftp.Wait.PAUSED:
-                raise AssertionError("every request is answered before looping")
-            elif isinstance(action, ftp.SendReply):
-                await send_all(self.sock, action.data)
-            elif isinstance(action, ftp.Delay):
-                await asyncio.sleep(action.seconds)
-            elif isinstance(action, ftp.CheckPassword):  # scrypt: on a thread
-                check = functools.partial(self.users.check, action.user, action.password)
-                conn.password_checked(*await self.loop.run_in_executor(None, check))
-            elif isinstance(action, ftp.Close):
-                return
-            elif isinstance(action, ftp.OpenPassiveListener):
-                await self._close_data()
-                try:
-                    self.listener = support.open_passive_listener(self.local[0], self.opts)
-                except OSError:
-                    conn.passive_failed()
-                    continue
-                self.listener_deadline = self.loop.time() + self.opts.passive_timeout
-                conn.passive_opened(self.local[0], self.listener.getsockname()[1])
-            elif isinstance(action, ftp.CloseData):
-                await self._close_data()
-            else:
-                self.transfer = asyncio.create_task(self._transfer(action))
+    def _wake(self) -> None:
+        if self.waiting is not None:
+            self.waiting.cancel()
+
+    def _start_transfer(self, action: Transfer) -> None:
+        # Cancelled by _close_data: the CancelledError ends it, and nothing is reported.
+        self.transfer = asyncio.create_task(self._perform(action))
 
     async def _close_data(self) -> None:
         if self.transfer is not None:
             self.transfer.cancel()
             await asyncio.wait([self.transfer])  # unlike `await task`, keeps our own cancel
             self.transfer = None
-        if self.listener is not None:
-            self.listener.close()
-            self.listener = None
+        self._close_listener()
 
-    async def _transfer(self, action: _Transfer) -> None:
-        try:
-            data = await self._open_data(action.connect_to)
-            with data:
-                if isinstance(action, ftp.SendData):
-                    await self._io(send_all(data, action.data))
-                elif isinstance(action, ftp.SendFile):
-                    await self._send_file(data, action)
-                else:
-                    await self._receive_file(data, action)
-            outcome: _Outcome = (action.transfer_id, None)
-        except _Failed as exc:
-            outcome = (action.transfer_id, exc.error)
-        except Exception:  # a bug here must not leave the client waiting for a reply
-            _log.exception("FTP transfer %d for %s failed", action.transfer_id, self.peer)
-            outcome = (action.transfer_id, ftp.TransferError.LOCAL_ERROR)
-        self.finished.append(outcome)
-        if self.waiting is not None:
-            self.waiting.cancel()
+    async def _until(self, deadline: float, step: Awaitable[_T]) -> _T:
+        async with asyncio.timeout_at(deadline):
+            return await step
 
-    async def _io(self, step: Awaitable[_T]) -> _T:
-        """One data-connection step, bounded by ``data_timeout``; failures are 426."""
-        try:
-            async with asyncio.timeout(self.opts.data_timeout):
-                return await step
-        except (TimeoutError, OSError):
-            raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
-
-    async def _open_data(self, target: tuple[str, int] | None) -> socket.socket:
-        try:
-            if target is not None:  # active mode: the core vetted the address
-                sock = support.start_connect(target)
-                try:
-                    async with asyncio.timeout(self.opts.data_timeout):
-                        await wait_writable(sock)
-                    support.finish_connect(sock)
-                except BaseException:
-                    sock.close()
-                    raise
-                return sock
-            listener, self.listener = self.listener, None  # one connection per PASV
-            if listener is None:
-                raise _Failed(ftp.TransferError.NO_CONNECTION)
-            with listener:
-                async with asyncio.timeout_at(self.listener_deadline):
-                    allowed = self.conn.data_peer_allowed
-                    while (accepted := support.accept_data_connection(listener, allowed)) is None:
-                        await wait_readable(listener)
-            return accepted
-        except (TimeoutError, OSError):
-            raise _Failed(ftp.TransferError.NO_CONNECTION) from None
-
-    async def _disk(
+    async def _in_thread(
         self, fn: Callable[..., _T], *args: object, undo: Callable[[_T], object] | None = None
     ) -> _T:
-        """Run a file operation on a worker thread; failures are 451."""
         future = self.loop.run_in_executor(None, fn, *args)
         try:
             return await asyncio.shield(future)
-        except OSError:
-            raise _Failed(ftp.TransferError.LOCAL_ERROR) from None
         except asyncio.CancelledError:
             # A thread cannot be stopped. Undo what it makes (a descriptor, a temporary
             # file) once it is done, even if a second cancel cuts the wait below short;
@@ -237,53 +128,23 @@ class _Session:
             await asyncio.wait([future])
             raise
 
-    async def _send_file(self, data: socket.socket, action: ftp.SendFile) -> None:
-        fd = await self._disk(os.open, action.path, os.O_RDONLY, undo=os.close)
-        try:
-            offset = action.offset
-            while True:
-                try:
-                    sent = os.sendfile(data.fileno(), fd, offset, _SENDFILE_MAX)
-                except BlockingIOError:
-                    await self._io(wait_writable(data))
-                    continue
-                except OSError:
-                    raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
-                if not sent:
-                    return  # end of file
-                offset += sent
-                if offset % _FAIR_SHARE < sent:
-                    await asyncio.sleep(0)  # a fast client must not starve the other sessions
-        finally:
-            os.close(fd)
+    def _now(self) -> float:
+        return self.loop.time()
 
-    async def _receive_file(self, data: socket.socket, action: ftp.ReceiveFile) -> None:
-        upload = await self._disk(
-            support.Upload, action.path, action.offset, action.append, undo=support.Upload.discard
-        )
-        try:
-            # One buffer per upload, filled in place and handed whole to the writing thread:
-            # no allocation per recv (256 KiB reads would each be an mmap in glibc).
-            buffer = memoryview(bytearray(_WRITE_BATCH))
-            filled = 0
-            while True:
-                try:
-                    got = data.recv_into(buffer[filled:])
-                except BlockingIOError:
-                    await self._io(wait_readable(data))
-                    continue
-                except OSError:
-                    raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
-                filled += got
-                if filled == len(buffer) or not got:
-                    await self._disk(upload.write, buffer[:filled])
-                    filled = 0
-                if not got:
-                    break
-            await self._disk(upload.commit)
-        except BaseException:
-            upload.discard()  # failed or aborted: nothing appears under the final name
-            raise
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def _checkpoint(self) -> None:
+        await asyncio.sleep(0)
+
+    async def _send_all(self, sock: socket.socket, data: bytes) -> None:
+        await send_all(sock, data)
+
+    async def _wait_readable(self, sock: socket.socket) -> None:
+        await wait_readable(sock)
+
+    async def _wait_writable(self, sock: socket.socket) -> None:
+        await wait_writable(sock)
 
 
 async def serve_ftp(
@@ -330,7 +191,7 @@ async def serve_ftp(
                 sessions.add(task)
                 task.add_done_callback(sessions.discard)
             if exhausted:
-                await asyncio.sleep(0.1)  # out of descriptors: let sessions end first
+                await asyncio.sleep(RESOURCE_PAUSE)  # out of descriptors: let sessions end
     finally:
         listener.close()
         for task in sessions:

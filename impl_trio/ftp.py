@@ -11,6 +11,12 @@ has taken the previous chunk. ABOR is cancellation at work: on
 :class:`~common.ftp.CloseData` the shell cancels the transfer's scope and waits
 for the transfer to unwind.
 
+What a session does (the dispatch of the core's actions, opening a data connection,
+the sendfile and upload loops) is :class:`common.ftp_shell.SessionBase`, the same in
+the three shells; this file holds what is Trio's own: the nursery and cancel
+scopes of a session and its transfer, the wake-up by cancellation, the deadlines and
+worker threads.
+
 Sockets are non-blocking and moved with :mod:`impl_trio.readiness`; files are
 opened and written on worker threads (``trio.to_thread.run_sync``), and
 downloads go out with :func:`os.sendfile`, so file bytes never pass through
@@ -29,7 +35,6 @@ Cancelling :func:`serve_ftp` closes the listener and every session.
 from __future__ import annotations
 
 import errno
-import functools
 import logging
 import math
 import os
@@ -41,7 +46,8 @@ import trio
 
 from common import ftp
 from common import ftp_support as support
-from common.listeners import listen_backlog, open_listener
+from common.ftp_shell import SessionBase, Transfer
+from common.listeners import RESOURCE_PAUSE, listen_backlog, open_listener
 
 from .readiness import recv_some, send_all, wait_readable, wait_writable
 
@@ -49,53 +55,27 @@ __all__ = ["serve_ftp"]
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
-# Bytes received per thread hop when storing: with 256 KiB, the hops cost a single 200 MB
-# STOR a third of its speed (measured); 1 MiB per running upload is the memory price.
-_WRITE_BATCH = 1024 * 1024
-# sendfile 64 KiB at a time, like pyftpdlib: 4 MiB calls doubled the receiving side's
-# kernel time and 300 parallel 10 MB downloads took 1.6-1.7 s instead of 0.7 (measured).
-_SENDFILE_MAX = 64 * 1024
-_FAIR_SHARE = 1024 * 1024  # bytes one download sends before letting the others run
-_Outcome = tuple[int, ftp.TransferError | None]  # a finished transfer: (transfer_id, error)
-_Transfer = ftp.SendFile | ftp.SendData | ftp.ReceiveFile
 
 
-class _Failed(Exception):
-    def __init__(self, error: ftp.TransferError) -> None:
-        self.error = error
-
-
-class _Session:
+class _Session(SessionBase):
     def __init__(
         self, sock: socket.socket, root: str, users: ftp.Users, opts: support.ServerOptions
     ) -> None:
-        self.sock, self.users, self.opts = sock, users, opts
-        self.peer, self.local = sock.getpeername(), sock.getsockname()
-        self.conn = ftp.Connection(
-            support.OSFileSystem(),
-            root,
-            client_address=self.peer[:2],
-            users=users,
-            config=opts.core,
-        )
-        self.finished: list[_Outcome] = []  # transfers done, not yet told to the core
+        super().__init__(sock, root, users, opts)
         self.waiting: trio.CancelScope | None = None  # the control loop's read, while it waits
         self.transfer: trio.CancelScope | None = None
         self.transfer_done = trio.Event()  # a task has no "done" of its own in Trio
-        self.listener: socket.socket | None = None
-        self.listener_deadline = 0.0
         self.nursery: trio.Nursery  # the transfer's; set by run()
 
     async def run(self) -> None:
         async with trio.open_nursery() as self.nursery:
             try:
-                await self._drive()
+                await self.drive()
             finally:
                 with trio.CancelScope(shield=True):  # cancellation is level-triggered
                     await self._close_data()
 
     async def _read(self) -> bytes | None:
-        """Control bytes (``b""``: EOF), ``None`` if a transfer ended first, or TimeoutError."""
         busy = self.transfer is not None and not self.transfer_done.is_set()
         deadline = math.inf if busy else trio.current_time() + self.opts.idle_timeout
         # A finished transfer cancels this scope to wake us: cancellation as a wake-up
@@ -112,167 +92,59 @@ class _Session:
             return None
         raise TimeoutError
 
-    async def _drive(self) -> None:
-        conn = self.conn
-        while True:
-            action = conn.next_action()
-            if action is ftp.Wait.NEED_DATA:
-                if self.finished:  # tell the core before reading on
-                    transfer_id, error = self.finished.pop(0)
-                    if error is None:
-                        conn.transfer_complete(transfer_id)
-                    else:
-                        conn.transfer_failed(transfer_id, error)
-                    continue
-                try:
-                    data = await self._read()
-                except TimeoutError:
-                    await send_all(self.sock, support.IDLE_TIMEOUT_REPLY)
-                    return
-                if data is not None:
-                    conn.receive_data(data)
-            elif action is ftp.Wait.PAUSED:
-                raise AssertionError("every request is answered before looping")
-            elif isinstance(action, ftp.SendReply):
-                await send_all(self.sock, action.data)
-            elif isinstance(action, ftp.Delay):
-                await trio.sleep(action.seconds)
-            elif isinstance(action, ftp.CheckPassword):  # scrypt: on a thread
-                check = functools.partial(self.users.check, action.user, action.password)
-                conn.password_checked(*await trio.to_thread.run_sync(check))
-            elif isinstance(action, ftp.Close):
-                return
-            elif isinstance(action, ftp.OpenPassiveListener):
-                await self._close_data()
-                try:
-                    self.listener = support.open_passive_listener(self.local[0], self.opts)
-                except OSError:
-                    conn.passive_failed()
-                    continue
-                self.listener_deadline = trio.current_time() + self.opts.passive_timeout
-                conn.passive_opened(self.local[0], self.listener.getsockname()[1])
-            elif isinstance(action, ftp.CloseData):
-                await self._close_data()
-            else:
-                self.transfer, self.transfer_done = trio.CancelScope(), trio.Event()
-                self.nursery.start_soon(self._transfer, action, self.transfer, self.transfer_done)
+    def _wake(self) -> None:
+        if self.waiting is not None:
+            self.waiting.cancel()
+
+    def _start_transfer(self, action: Transfer) -> None:
+        self.transfer, self.transfer_done = trio.CancelScope(), trio.Event()
+        self.nursery.start_soon(self._transfer, action, self.transfer, self.transfer_done)
+
+    async def _transfer(self, action: Transfer, scope: trio.CancelScope, done: trio.Event) -> None:
+        try:
+            with scope:  # cancelled by _close_data: then nothing is reported
+                await self._perform(action)
+        finally:
+            done.set()
 
     async def _close_data(self) -> None:
         if self.transfer is not None:
             self.transfer.cancel()
             await self.transfer_done.wait()
             self.transfer = None
-        if self.listener is not None:
-            self.listener.close()  # no task waits on it: a transfer takes it before waiting
-            self.listener = None
+        self._close_listener()
 
-    async def _transfer(self, action: _Transfer, scope: trio.CancelScope, done: trio.Event) -> None:
+    async def _until(self, deadline: float, step: Awaitable[_T]) -> _T:
         try:
-            with scope:  # cancelled by _close_data: then nothing is reported
-                try:
-                    data = await self._open_data(action.connect_to)
-                    with data:
-                        if isinstance(action, ftp.SendData):
-                            await self._io(send_all(data, action.data))
-                        elif isinstance(action, ftp.SendFile):
-                            await self._send_file(data, action)
-                        else:
-                            await self._receive_file(data, action)
-                    outcome: _Outcome = (action.transfer_id, None)
-                except _Failed as exc:
-                    outcome = (action.transfer_id, exc.error)
-                except Exception:  # a bug here must not leave the client waiting for a reply
-                    _log.exception("FTP transfer %d for %s failed", action.transfer_id, self.peer)
-                    outcome = (action.transfer_id, ftp.TransferError.LOCAL_ERROR)
-                self.finished.append(outcome)
-                if self.waiting is not None:
-                    self.waiting.cancel()
-        finally:
-            done.set()
-
-    async def _io(self, step: Awaitable[_T]) -> _T:
-        """One data-connection step, bounded by ``data_timeout``; failures are 426."""
-        try:
-            with trio.fail_after(self.opts.data_timeout):
+            with trio.fail_at(deadline):
                 return await step
-        except (trio.TooSlowError, OSError):
-            raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
+        except trio.TooSlowError:
+            raise TimeoutError from None
 
-    async def _open_data(self, target: tuple[str, int] | None) -> socket.socket:
-        try:
-            if target is not None:  # active mode: the core vetted the address
-                sock = support.start_connect(target)
-                try:
-                    with trio.fail_after(self.opts.data_timeout):
-                        await wait_writable(sock)
-                    support.finish_connect(sock)
-                except BaseException:
-                    sock.close()
-                    raise
-                return sock
-            listener, self.listener = self.listener, None  # one connection per PASV
-            if listener is None:
-                raise _Failed(ftp.TransferError.NO_CONNECTION)
-            with listener, trio.fail_at(self.listener_deadline):
-                allowed = self.conn.data_peer_allowed
-                while (accepted := support.accept_data_connection(listener, allowed)) is None:
-                    await wait_readable(listener)
-            return accepted
-        except (trio.TooSlowError, OSError):
-            raise _Failed(ftp.TransferError.NO_CONNECTION) from None
+    async def _in_thread(
+        self, fn: Callable[..., _T], *args: object, undo: Callable[[_T], object] | None = None
+    ) -> _T:
+        # A thread cannot be stopped: cancelled, this waits and returns what it made (the
+        # cancellation comes at the next checkpoint), so the caller cleans it up; no undo.
+        return await trio.to_thread.run_sync(fn, *args)
 
-    async def _disk(self, fn: Callable[..., _T], *args: object) -> _T:
-        """Run a file operation on a worker thread; failures are 451."""
-        try:  # a thread cannot be stopped: cancelled, this waits and returns what it made
-            return await trio.to_thread.run_sync(fn, *args)
-        except OSError:
-            raise _Failed(ftp.TransferError.LOCAL_ERROR) from None
+    def _now(self) -> float:
+        return trio.current_time()
 
-    async def _send_file(self, data: socket.socket, action: ftp.SendFile) -> None:
-        fd = await self._disk(os.open, action.path, os.O_RDONLY)
-        try:
-            offset = action.offset
-            while True:
-                try:
-                    sent = os.sendfile(data.fileno(), fd, offset, _SENDFILE_MAX)
-                except BlockingIOError:
-                    await self._io(wait_writable(data))
-                    continue
-                except OSError:
-                    raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
-                if not sent:
-                    return  # end of file
-                offset += sent
-                if offset % _FAIR_SHARE < sent:
-                    await trio.lowlevel.checkpoint()  # a fast client must not starve the others
-        finally:
-            os.close(fd)
+    async def _sleep(self, seconds: float) -> None:
+        await trio.sleep(seconds)
 
-    async def _receive_file(self, data: socket.socket, action: ftp.ReceiveFile) -> None:
-        upload = await self._disk(support.Upload, action.path, action.offset, action.append)
-        try:
-            # One buffer per upload, filled in place and handed whole to the writing thread:
-            # no allocation per recv (256 KiB reads would each be an mmap in glibc).
-            buffer = memoryview(bytearray(_WRITE_BATCH))
-            filled = 0
-            while True:
-                try:
-                    got = data.recv_into(buffer[filled:])
-                except BlockingIOError:
-                    await self._io(wait_readable(data))
-                    continue
-                except OSError:
-                    raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
-                filled += got
-                if filled == len(buffer) or not got:
-                    await self._disk(upload.write, buffer[:filled])
-                    filled = 0
-                if not got:
-                    break
-            await self._disk(upload.commit)
-        except BaseException:
-            upload.discard()  # failed or aborted: nothing appears under the final name
-            raise
+    async def _checkpoint(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def _send_all(self, sock: socket.socket, data: bytes) -> None:
+        await send_all(sock, data)
+
+    async def _wait_readable(self, sock: socket.socket) -> None:
+        await wait_readable(sock)
+
+    async def _wait_writable(self, sock: socket.socket) -> None:
+        await wait_writable(sock)
 
 
 async def serve_ftp(
@@ -320,6 +192,6 @@ async def serve_ftp(
                 for sock, address in admitted:
                     sessions.start_soon(session, sock, address)
                 if exhausted:
-                    await trio.sleep(0.1)  # out of descriptors: let sessions end first
+                    await trio.sleep(RESOURCE_PAUSE)  # out of descriptors: let sessions end
     finally:
         listener.close()
