@@ -1,13 +1,8 @@
 """The tour's readiness scenarios: a socket's readiness, waited for in every column.
 
-Registered into :data:`rosetta.tour.scenarios.SCENARIOS` on import (``tour``
-imports this module), with the same ``@scenario`` decorator and the same rules.
-Every socket is a plain non-blocking :mod:`socket` one, driven only by the
-column's ``wait_readable`` / ``wait_writable`` / ``recv_some`` / ``send_all``,
-and closed by a ``with`` whatever happens. Servers listen on 127.0.0.1, port 0,
-and are shut down as their docstrings say: by cancelling the scope they run in.
-Every wait is bounded: a scenario's own timeout is 1 s, the servers' grace
-periods are shorter.
+Every socket is a plain non-blocking socket pair, driven only by the column's
+``wait_readable`` / ``wait_writable`` / ``recv_some`` / ``send_all`` and closed by
+a ``with`` whatever happens. Every wait is bounded: a scenario's timeout is 1 s.
 """
 
 from __future__ import annotations
@@ -23,8 +18,6 @@ from rosetta.tour.scenarios import (
 )
 
 READINESS = "readiness"
-SERVERS = "servers"
-HOST = "127.0.0.1"
 SECONDS = 1.0  # each scenario's timeout
 
 

@@ -1,13 +1,10 @@
 """The tour's echo-server scenarios: ``serve_echo`` of each column, and its helpers.
 
-Registered into :data:`rosetta.tour.scenarios.SCENARIOS` on import (``tour``
-imports this module), with the same ``@scenario`` decorator and the same rules.
-Every socket is a plain non-blocking :mod:`socket` one, driven only by the
-column's ``wait_readable`` / ``wait_writable`` / ``recv_some`` / ``send_all``,
-and closed by a ``with`` whatever happens. Servers listen on 127.0.0.1, port 0,
-and are shut down as their docstrings say: by cancelling the scope they run in.
-Every wait is bounded: a scenario's own timeout is 1 s, the servers' grace
-periods are shorter.
+The clients are plain non-blocking sockets driven by the column's readiness
+functions, closed by a ``with`` whatever happens. Servers listen on 127.0.0.1,
+port 0, and are shut down as their docstrings say: by cancelling the task or scope
+they run in. A scenario's own timeout is 1 s; the servers' grace periods are
+shorter. :mod:`rosetta.tour.ftp` starts its servers with the helpers here.
 """
 
 from __future__ import annotations
@@ -28,28 +25,12 @@ from rosetta.tour.scenarios import (
     Aside,
     Env,
     Outcome,
-    describe_exception,
     scenario,
 )
 
-READINESS = "readiness"
 SERVERS = "servers"
 HOST = "127.0.0.1"
 SECONDS = 1.0  # each scenario's timeout
-
-
-def _pair() -> tuple[socket.socket, socket.socket]:
-    a, b = socket.socketpair()
-    a.setblocking(False)
-    b.setblocking(False)
-    return a, b
-
-
-def _qualified(exc: BaseException) -> str:
-    """The exception's type with the package that defines it: trio's and anyio's share names."""
-    module = type(exc).__module__.split(".")[0]
-    name = describe_exception(exc, message=False)
-    return name if module == "builtins" else f"{module}.{name}"
 
 
 # -- servers ---------------------------------------------------------------------------------
