@@ -1,4 +1,8 @@
-"""The concepts of async-rosetta written with asyncio and the standard library alone."""
+"""The concepts of async-rosetta written with asyncio and the standard library alone.
+
+It also uses :mod:`common`, the loop-free pieces the three columns share; it loads
+neither Trio nor AnyIO (``tests/test_layout.py``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The concepts of async-rosetta written with Trio (and ``outcome``)."""
+"""The concepts of async-rosetta written with Trio (and ``outcome``).
+
+It also uses :mod:`common`, the loop-free pieces the three columns share; it does
+not load AnyIO (``tests/test_layout.py``).
+"""
 
 from __future__ import annotations
 

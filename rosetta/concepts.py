@@ -85,7 +85,9 @@ CONCEPTS: tuple[Concept, ...] = (
             "caller until it settles, and callbacks registered on it are run by the "
             "event loop afterwards, never from inside the call that settled it. asyncio "
             "ships a Future; Trio has none, so impl_trio assembles one from an Event and "
-            "an outcome; shared wraps anyio.Future and adds asyncio's method names."
+            "an outcome; shared keeps anyio.Future's states and Event but not the class "
+            "(its exception is a property where asyncio has a method), under asyncio's "
+            "method names."
         ),
         module="futures.py",
     ),
@@ -184,11 +186,13 @@ CONCEPTS: tuple[Concept, ...] = (
         title="An FTP server: one sans-I/O core, three thin shells, ABOR as cancellation",
         summary=(
             "The seed's C10k problem names FTP. The protocol is written once, in the "
-            "manner of h11: shared/ftp's Connection takes the control connection's "
+            "manner of h11: common/ftp's Connection takes the control connection's "
             "bytes and hands back actions (a reply to send, a listener to open, a file "
             "to move, a password to check off the loop), with no socket and no await "
-            "inside. Each shell only performs those actions: a session is one task, the "
-            "control loop; a transfer is a second task, which wakes the loop when it ends "
+            "inside, and what a session does with them is written once beside it "
+            "(common/ftp_shell.py). Each shell only performs the actions: a session is "
+            "one task, the control loop; a transfer is a second task, which wakes the "
+            "loop when it ends "
             "by cancelling the loop's read, and ABOR cancels the transfer. What differs "
             "between the shells is how a task is owned, how a timeout is written and how "
             "a cancellation is waited for: asyncio awaits the cancelled task; Trio and "

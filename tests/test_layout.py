@@ -111,7 +111,8 @@ def _loaded_after(statement: str) -> set[str]:
         ("import shared", {"impl_asyncio", "impl_trio", "rosetta"}),
         (
             "import common.ftp, common.ftp_support, common.interface, common.listeners, "
-            "common.timerbase, common.checks, common.listify, fromscratch.io_models",
+            "common.timerbase, common.ftp_shell, common.checks, common.listify, "
+            "fromscratch.io_models",
             EVENT_LOOP_LIBRARIES | {"impl_asyncio", "impl_trio", "shared", "rosetta"},
         ),
     ],

@@ -12,8 +12,9 @@ A session is two orthogonal machines, as in h11 (which keeps one per peer):
 Error handling
 --------------
 A transition missing from the table is a bug in the core, not in the peer:
-:meth:`Machine.fire` raises :class:`FTPStateError`. The connection asks
-:meth:`Machine.can` first and answers the peer with 503 instead.
+:meth:`Machine.fire` raises :class:`FTPStateError`. The connection checks the
+state itself before it fires (a command out of sequence gets 503 from the
+command's handler); :meth:`Machine.can` is for tests that read the tables.
 """
 
 from __future__ import annotations

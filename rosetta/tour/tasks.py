@@ -236,5 +236,5 @@ def _ensure_list_lines() -> list[str]:
 
 
 ASIDES.append(
-    Aside("tasks", "3-19 shared.ensure_list, ensure_future's analogy", _ensure_list_lines)
+    Aside("tasks", "3-19 common.listify.ensure_list, ensure_future's analogy", _ensure_list_lines)
 )
