@@ -149,6 +149,21 @@ register(
 )
 
 
+def _port(options: BenchOptions) -> int:
+    from rosetta.port import bench as port_bench
+
+    return port_bench.main(options)
+
+
+register(
+    Bench(
+        "port",
+        "async-rosetta port over the standard library's asyncio package: seconds per scan",
+        _port,
+    )
+)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``bench`` subcommand on the CLI's subparsers."""
     names = ", ".join(f"{b.name} ({b.help})" for b in BENCHES.values())

@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     from rosetta import serve
 
     serve.add_parser(sub)
+
+    from rosetta.port import command as port_command
+
+    port_command.add_parser(sub)
     return parser
 
 
