@@ -274,8 +274,12 @@ _INERT_ATTRIBUTES = frozenset(
     }
 )
 _ADDERS = frozenset({"add", "append"})
+#: Builtins that look at a task or a collection of tasks and keep nothing of it.
+_LOOKERS = frozenset({"len", "bool", "print", "repr", "str", "id", "hash", "type", "isinstance"})
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _Scope = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+_Key = tuple[ast.AST, str]
 
 
 @dataclass
@@ -293,12 +297,23 @@ class _Module:
     aliases: dict[str, str] = field(default_factory=dict)
     uses_asyncio: bool = False
     parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
-    loops: set[str] = field(default_factory=set)
-    futures: set[str] = field(default_factory=set)
-    tasks: set[str] = field(default_factory=set)
-    collections: set[str] = field(default_factory=set)
+    # What names hold, keyed by (scope, text) (see scope_for_text): the same local name in
+    # two functions is two variables, and self._task in two classes two attributes.
+    loops: set[_Key] = field(default_factory=set)
+    futures: set[_Key] = field(default_factory=set)
+    tasks: set[_Key] = field(default_factory=set)
+    collections: set[_Key] = field(default_factory=set)
     _awaits: dict[ast.AST, list[_Awaited]] = field(default_factory=dict)
     _names: dict[ast.AST, dict[str, list[ast.AST]]] = field(default_factory=dict)
+
+    def key(self, text: str, where: ast.AST) -> _Key:
+        return (self.scope_for_text(text, where), text)
+
+    def holds(self, kind: set[_Key], text: str | None, where: ast.AST) -> bool:
+        """Whether *text*, as seen at *where*, was assigned a *kind* (a local, or a global)."""
+        if text is None:
+            return False
+        return self.key(text, where) in kind or (self.tree, text) in kind
 
     # -- resolution --------------------------------------------------------------------------
 
@@ -325,7 +340,7 @@ class _Module:
         text = _dotted(node)
         if text is None:
             return False
-        return text in self.loops or bool(_LOOP_NAME.match(text.rsplit(".", 1)[-1]))
+        return self.holds(self.loops, text, node) or bool(_LOOP_NAME.match(text.rsplit(".", 1)[-1]))
 
     def foreign_module(self, node: ast.AST) -> bool:
         """True if *node* is an imported module or name other than asyncio's (``socket``)."""
@@ -362,7 +377,7 @@ class _Module:
         """If *node* is a known collection of tasks (or a view of one): its text, or ""."""
         text = _dotted(node)
         if text is not None:
-            return text if text in self.collections else None
+            return text if self.holds(self.collections, text, node) else None
         if isinstance(node, ast.Call):
             if self.called(node) == "asyncio.all_tasks":
                 return ""
@@ -418,9 +433,17 @@ class _Module:
         return False
 
     def scope_for_text(self, text: str, where: ast.AST) -> ast.AST:
-        # A plain name is the function's own; an attribute (self._task) lives as long
-        # as its object, so any method may await it.
-        return self.scope_of(where) if "." not in text else self.tree
+        """Where *text* lives: a plain name in its function; ``self.x`` in its class, as
+        long as its object, so any method may await it; another attribute in the file."""
+        if "." not in text:
+            return self.scope_of(where)
+        if text.split(".", 1)[0] in {"self", "cls"}:
+            current = self.parents.get(where)
+            while current is not None:
+                if isinstance(current, ast.ClassDef):
+                    return current
+                current = self.parents.get(current)
+        return self.tree
 
     def consumed(self, text: str, scope: ast.AST, seen: frozenset[str] = frozenset()) -> bool:
         """True unless *text* provably stays in *scope* and is never awaited there."""
@@ -437,6 +460,12 @@ class _Module:
                 return True
             if isinstance(parent, ast.Call) and node is not parent.func:
                 func = parent.func
+                if (
+                    isinstance(func, ast.Name)
+                    and func.id in _LOOKERS
+                    and func.id not in self.aliases
+                ):
+                    continue
                 if isinstance(func, ast.Attribute) and func.attr in _ADDERS:
                     holder = _dotted(func.value)
                     if holder is not None and holder not in seen:
@@ -542,30 +571,32 @@ def _collect(module: _Module, name: str, is_package: bool) -> None:
         if text is None:
             continue
         if module.is_loop(value):
-            module.loops.add(text)
+            module.loops.add(module.key(text, assigned))
         elif module.makes_future(value):
-            module.futures.add(text)
+            module.futures.add(module.key(text, assigned))
         elif module.makes_task(value):
-            module.tasks.add(text)
+            module.tasks.add(module.key(text, assigned))
         elif _holds_tasks(module, value) or module.called(value) == "asyncio.all_tasks":
-            module.collections.add(text)
+            module.collections.add(module.key(text, assigned))
     for subscript, value in subscript_stores:
         holder = _dotted(subscript.value)
         if holder is not None and module.makes_task(value):
-            module.collections.add(holder)
+            module.collections.add(module.key(holder, subscript))
     for pair, value in waits:
         # done, pending = await asyncio.wait(...): both are sets of tasks.
         if isinstance(value, ast.Await) and module.called(value.value) == "asyncio.wait":
             for element in pair.elts:
                 text = _dotted(element)
                 if text is not None:
-                    module.collections.add(text)
+                    module.collections.add(module.key(text, element))
     for call in adds:
         assert isinstance(call.func, ast.Attribute)
         holder = _dotted(call.func.value)
         item = call.args[0]
-        if holder is not None and (module.makes_task(item) or _dotted(item) in module.tasks):
-            module.collections.add(holder)
+        if holder is not None and (
+            module.makes_task(item) or module.holds(module.tasks, _dotted(item), item)
+        ):
+            module.collections.add(module.key(holder, call))
 
 
 def _holds_tasks(module: _Module, value: ast.AST) -> bool:
@@ -586,7 +617,7 @@ class _Finder(ast.NodeVisitor):
         self.m = module
         self.hits: dict[tuple[int, int, str], Hit] = {}
         # for-loop variables bound to the elements of a task collection: name -> keys
-        self.bound: list[dict[str, frozenset[str]]] = []
+        self.bound: list[dict[str, frozenset[str] | None]] = []
 
     # -- output ------------------------------------------------------------------------------
 
@@ -632,7 +663,12 @@ class _Finder(ast.NodeVisitor):
         elif name == "contextlib.suppress" and any(
             self.m.qualified(arg) in _CANCELLED for arg in node.args
         ):
-            self.emit("swallow-cancelled", node.lineno, node.col_offset)
+            item = self.m.parents.get(node)
+            block = self.m.parents.get(item) if isinstance(item, ast.withitem) else None
+            own = isinstance(block, ast.With) and _suspends(block.body)
+            self.emit(
+                "swallow-cancelled" if own else "except-cancelled", node.lineno, node.col_offset
+            )
 
     def _method_call(self, node: ast.Call, func: ast.Attribute) -> None:
         m = self.m
@@ -651,7 +687,7 @@ class _Finder(ast.NodeVisitor):
         elif attr == "add_done_callback":
             self.emit_method("add-done-callback", node)
         elif attr in {"set_result", "set_exception"}:
-            if _dotted(receiver) in m.futures:
+            if m.holds(m.futures, _dotted(receiver), receiver):
                 self.emit_method("set-result", node)
         elif attr == "cancel":
             self._cancel(node, receiver)
@@ -691,7 +727,9 @@ class _Finder(ast.NodeVisitor):
         if keys is None:
             return
         local = all("." not in key for key in keys)
-        scope = m.scope_of(node) if local else m.tree
+        # The widest place one of the keys lives (a task collection on self: the class).
+        wide = [m.scope_for_text(key, node) for key in keys if "." in key]
+        scope = m.scope_of(node) if local else wide[0]
         position = (node.lineno, node.col_offset)
         for awaited in m.awaits(scope):
             if local and awaited.position <= position:
@@ -704,11 +742,12 @@ class _Finder(ast.NodeVisitor):
         m = self.m
         text = _dotted(receiver)
         if text is not None:
-            if text in m.tasks:
-                return frozenset({text})
+            # The innermost binding wins: a loop variable over a task collection first.
             for frame in reversed(self.bound):
                 if text in frame:
-                    return frame[text]
+                    return frame[text]  # None: a loop variable over something else
+            if m.holds(m.tasks, text, receiver):
+                return frozenset({text})
             return None
         if isinstance(receiver, ast.Subscript):
             holder = m.is_collection(receiver.value)
@@ -726,16 +765,22 @@ class _Finder(ast.NodeVisitor):
 
     def _loop(self, node: ast.For | ast.AsyncFor) -> None:
         holder = self.m.is_collection(node.iter)
-        frame: dict[str, frozenset[str]] = {}
-        if holder is not None and isinstance(node.target, ast.Name):
-            frame[node.target.id] = frozenset(k for k in (node.target.id, holder) if k)
+        frame: dict[str, frozenset[str] | None] = {}
+        if isinstance(node.target, ast.Name):
+            frame[node.target.id] = (
+                None if holder is None else frozenset(k for k in (node.target.id, holder) if k)
+            )
         self.bound.append(frame)
         self.generic_visit(node)
         self.bound.pop()
 
     def visit_While(self, node: ast.While) -> None:
         sleeps = [s for s in _top_statements(node.body) if self._is_period_sleep(s)]
-        if sleeps and len(list(_top_statements(node.body))) > len(sleeps):
+        if (
+            sleeps
+            and len(list(_top_statements(node.body))) > len(sleeps)
+            and not _retries(node, sleeps[0])
+        ):
             header = self._line(node.lineno).strip()
             sleep = self._line(sleeps[0].lineno).strip()
             self.emit("sleep-loop", node.lineno, node.col_offset, f"{header} … {sleep}")
@@ -756,7 +801,9 @@ class _Finder(ast.NodeVisitor):
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.type is not None and self._catches_cancelled(node.type):
             raises = any(isinstance(n, ast.Raise) for n in _walk_without_definitions(node.body))
-            idiom = "except-cancelled" if raises else "swallow-cancelled"
+            guarded = self.m.parents.get(node)
+            own = isinstance(guarded, ast.Try | ast.TryStar) and _suspends(guarded.body)
+            idiom = "swallow-cancelled" if own and not raises else "except-cancelled"
             self.emit(idiom, node.lineno, node.col_offset)
         self.generic_visit(node)
 
@@ -795,14 +842,53 @@ def _top_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
             yield statement
 
 
-def _walk_without_definitions(body: Iterable[ast.stmt]) -> Iterator[ast.AST]:
+def _retries(loop: ast.While, sleep: ast.stmt) -> bool:
+    """A retry loop, not a periodic one: it breaks out of a ``try`` when the attempt
+    succeeds, or its delay changes inside the loop (a back-off)."""
+    for statement in loop.body:
+        if isinstance(statement, ast.Try | ast.TryStar) and any(
+            isinstance(n, ast.Break) for n in _walk_in_loop(statement.body)
+        ):
+            return True
+    delay_names = {n.id for n in ast.walk(sleep) if isinstance(n, ast.Name)}
+    for node in _walk_in_loop(loop.body):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id in delay_names for t in targets):
+                return True
+    return False
+
+
+def _walk_in_loop(body: Iterable[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of a loop body, not those of nested loops or definitions."""
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                stack.append(child)
+        if not isinstance(node, (ast.For, ast.AsyncFor, ast.While, *_DEFINITIONS)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _suspends(body: Iterable[ast.stmt]) -> bool:
+    """Whether *body* has an await, the only place a task's own cancellation can arrive.
+
+    A CancelledError caught around code that never suspends is a cancelled future's
+    result (``fut.result()``, ``task.exception()``), not the task being cancelled.
+    """
+    return any(
+        isinstance(n, ast.Await | ast.AsyncFor | ast.AsyncWith)
+        for n in _walk_without_definitions(body)
+    )
+
+
+def _walk_without_definitions(body: Iterable[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of *body*, not those inside a nested function, lambda or class."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _DEFINITIONS):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def scan_source(source: str, *, module: str = "", filename: str = "<string>") -> list[Hit]:
