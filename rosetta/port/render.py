@@ -68,8 +68,8 @@ def _finding_text(finding: Finding) -> list[str]:
     idiom = finding.idiom
     lines = [
         f"  {finding.where}: {finding.severity} {idiom.id}: {idiom.title}",
-        f"    | {finding.code}",
     ]
+    lines += [f"    | {line}" for line in finding.code.splitlines()]
     for target, text in finding.equivalents.items():
         lines += _wrapped(f"{_LABEL[target]}:", plain(text))
     for difference in finding.differences:

@@ -54,7 +54,7 @@ class Hit:
     line: int  # 1-based
     col: int  # 1-based, in characters
     idiom: str  # an id of rosetta.port.idioms.IDIOMS
-    code: str  # the line as the user wrote it, stripped
+    code: str  # the line as the user wrote it, stripped (a periodic loop: header ... sleep)
 
 
 @dataclass(frozen=True)
@@ -781,9 +781,13 @@ class _Finder(ast.NodeVisitor):
             and len(list(_top_statements(node.body))) > len(sleeps)
             and not _retries(node, sleeps[0])
         ):
-            header = self._line(node.lineno).strip()
-            sleep = self._line(sleeps[0].lineno).strip()
-            self.emit("sleep-loop", node.lineno, node.col_offset, f"{header} … {sleep}")
+            # The loop's header and its sleep, as code: the lines between elided.
+            header = self._line(node.lineno)
+            margin = len(header) - len(header.lstrip())
+            sleep = self._line(sleeps[0].lineno)[margin:]
+            body = " " * (len(sleep) - len(sleep.lstrip()))
+            code = f"{header.strip()}\n{body}...\n{sleep.rstrip()}"
+            self.emit("sleep-loop", node.lineno, node.col_offset, code)
         self.generic_visit(node)
 
     def _is_period_sleep(self, statement: ast.stmt) -> bool:
