@@ -225,6 +225,7 @@ _CALLS: dict[str, str] = {
     "asyncio.get_running_loop": "get-event-loop",
     "asyncio.new_event_loop": "get-event-loop",
     "asyncio.run": "run",
+    "asyncio.Runner": "run",
 }
 
 #: Event-loop methods → idiom, on any receiver in a file that imports asyncio.

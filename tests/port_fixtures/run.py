@@ -10,5 +10,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     aio.run(main())  # port: run
+    with aio.Runner() as runner:  # port: run
+        runner.run(main())
     trio.run(trio.sleep, 0)
     anyio.run(anyio.sleep, 0)
