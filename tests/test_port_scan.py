@@ -177,3 +177,14 @@ def test_a_file_named_twice_is_scanned_once(tmp_path: Path) -> None:
     path = tmp_path / "a.py"
     path.write_text("x = 1\n", encoding="utf-8")
     assert list(iter_python_files([str(path), str(tmp_path), str(path)])) == [str(path)]
+
+
+def test_of_two_imports_of_one_name_asyncios_wins_in_either_order() -> None:
+    first = "from siosocks.io.asyncio import open_connection"
+    second = "from asyncio import open_connection"
+    template = (
+        "try:\n    {}\nexcept ImportError:\n    {}\n"
+        "async def f():\n    await open_connection('localhost', 21)\n"
+    )
+    assert hits(template.format(first, second)) == [(6, "open-connection")]
+    assert hits(template.format(second, first)) == [(6, "open-connection")]
