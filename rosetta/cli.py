@@ -1,4 +1,4 @@
-"""``async-rosetta``: tour, show, bench, site, load, serve."""
+"""``async-rosetta``: tour, show, bench, site, load, serve, port."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "load an echo server on this machine with N connections (loopback only)",
     ),
     "serve": ("rosetta.serve", "run a server until SIGINT or SIGTERM"),
+    "port": (
+        "rosetta.port.command",
+        "find asyncio idioms in your code and show their Trio and shared equivalents",
+    ),
 }
 
 

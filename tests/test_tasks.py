@@ -47,6 +47,8 @@ async def test_set_result_on_a_task_raises_runtime_error(api: ConcurrencyAPI) ->
 async def test_cancel_raises_the_backend_cancellation_inside(
     api: ConcurrencyAPI, column: Column
 ) -> None:
+    """What the coroutine of a cancelled task sees: asyncio.CancelledError in asyncio,
+    trio.Cancelled in Trio, and in shared the cancellation of the backend it runs on."""
     seen: list[str] = []
     started = anyio.Event()
 

@@ -84,6 +84,15 @@ register(
 )
 
 
+register(
+    Bench(
+        "port",
+        "async-rosetta port over the standard library's asyncio package: seconds per scan",
+        "rosetta.port.bench",
+    )
+)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``bench`` subcommand on the CLI's subparsers."""
     names = ", ".join(f"{b.name} ({b.help})" for b in BENCHES.values())

@@ -12,6 +12,8 @@ site works from ``file://``):
   values; the concept's benchmark rows and plots (``--bench DIR``).
 * ``claims.html``: the source text's claims (:mod:`rosetta.site.claims`).
 * ``checks.html``: the source of every test a claim or a difference cites.
+* ``porting.html``: what ``async-rosetta port`` recognises, and its walk-through
+  (:func:`rosetta.port.render.porting_page`).
 * ``src/...``: every concept module and cited test file, highlighted, with line
   anchors that the pages link to.
 
@@ -517,7 +519,7 @@ class Site:
 def _nav(current: str, prefix: str) -> str:
     links = [("index.html", "Overview")]
     links += [(f"{c.name}.html", c.name) for c in CONCEPTS]
-    links += [("claims.html", "Claims"), ("checks.html", "Checks")]
+    links += [("claims.html", "Claims"), ("checks.html", "Checks"), ("porting.html", "Porting")]
     items = []
     for href, label in links:
         here = ' aria-current="page"' if href == current else ""
@@ -1115,6 +1117,9 @@ def build(options: BuildOptions) -> list[Path]:
             _write(outdir, _source_page_name(relative), text, written)
     _write(outdir, "claims.html", claims_page(site), written)
     _write(outdir, "checks.html", checks_page(site), written)
+    from rosetta.port.render import porting_page  # the port command's catalogue and walk-through
+
+    _write(outdir, "porting.html", porting_page(site), written)
     cited_files = {site.tests[key].file for key in _cited_tests(site) if key in site.tests}
     for file in sorted(cited_files):
         text = source_page(site, file, options.root / file)
