@@ -27,7 +27,7 @@ def filled(**overrides: float) -> Results:
     """Results where every server measured the same, except *overrides* (COLUMN__KEY=value
     on each workload's main metric)."""
     results = Results(workloads(quick=False))
-    for column in bench_ftp.COLUMNS:
+    for column in bench_ftp.SERVERS:
         for workload in results.workloads:
             metric, unit, _ = bench_ftp.MAIN_METRIC[workload.key]
             value = overrides.get(f"{column.replace('-', '_')}__{workload.key.replace('-', '_')}")

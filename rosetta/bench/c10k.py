@@ -56,6 +56,7 @@ from rosetta.bench.options import (
     save_figure,
 )
 from rosetta.bench.schema import Row
+from rosetta.columns import column_names
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -73,15 +74,7 @@ __all__ = [
     "workloads",
 ]
 
-OURS = (
-    "asyncio",
-    "uvloop",
-    "trio",
-    "shared-asyncio",
-    "shared-uvloop",
-    "shared-trio",
-    "reactor-epoll",
-)
+OURS = (*column_names(), "reactor-epoll")  # the six columns and the from-scratch reactor
 SMALL_ONLY = ("reactor-poll", "reactor-select")  # the small workload only, see above
 ANCHORS = ("anchor-uvloop-protocol", "anchor-trio-serve-tcp")
 UVLOOP_ANCHOR = "anchor-uvloop-protocol"

@@ -105,14 +105,15 @@ from rosetta.bench.options import (
     save_figure,
 )
 from rosetta.bench.schema import Row
+from rosetta.columns import COLUMNS, column_names
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = [
-    "COLUMNS",
     "OURS",
     "PEERS",
+    "SERVERS",
     "Results",
     "Workload",
     "main",
@@ -122,10 +123,10 @@ __all__ = [
     "workloads",
 ]
 
-OURS = ("asyncio", "uvloop", "trio", "shared-asyncio", "shared-uvloop", "shared-trio")
+OURS = tuple(column_names())  # the six columns, spelled as everywhere
 PEERS = ("pyftpdlib", "vsftpd")
-COLUMNS = (*OURS, *PEERS)
-UVLOOP_COLUMNS = ("uvloop", "shared-uvloop")
+SERVERS = (*OURS, *PEERS)  # what the table and the plot compare
+UVLOOP_COLUMNS = tuple(column.name for column in COLUMNS if column.uvloop)
 VSFTPD_RETR_MIN = 0.7
 
 MB = 1_000_000
@@ -672,7 +673,7 @@ def measure_all(loads: Sequence[Workload], budget: float, console: Console) -> R
         why = peer_missing(column)
         if why is not None:
             results.skipped[column] = why
-    plan = [(c, w) for c in COLUMNS if c not in results.skipped for w in loads]
+    plan = [(c, w) for c in SERVERS if c not in results.skipped for w in loads]
     expected = {w.key: w.expected * (2.5 if w.mode == "idle" else 1.0) for w in loads}
     total = sum(expected[w.key] for _, w in plan)
     password_hash = hash_password(WRITE_PASSWORD, n=2**14)
@@ -809,7 +810,7 @@ def ratios(results: Results) -> list[Row]:
     rows: list[Row] = []
     for workload in results.workloads:
         metric, _, higher = MAIN_METRIC[workload.key]
-        for column in COLUMNS:
+        for column in SERVERS:
             for peer in PEERS:
                 if peer == column:
                     continue
@@ -896,7 +897,7 @@ def render(results: Results, console: Console) -> None:
     ]
     for *_, header in headers:
         table.add_column(header, justify="right")
-    for column in COLUMNS:
+    for column in SERVERS:
         if column == PEERS[0]:
             table.add_section()
         if column in results.skipped:
@@ -928,7 +929,7 @@ def render(results: Results, console: Console) -> None:
     cpu_table.add_column("server", no_wrap=True)
     for workload in results.workloads:
         cpu_table.add_column(workload.name.replace(" + ", "\n+ "), justify="right")
-    for column in COLUMNS:
+    for column in SERVERS:
         if column in results.skipped:
             continue
         cpu_table.add_row(
@@ -1014,11 +1015,11 @@ def plot(results: Results, path: Path) -> None:
     colours = dict.fromkeys(OURS, "tab:blue") | {"pyftpdlib": "tab:orange", "vsftpd": "tab:green"}
     figure, axes = plt.subplots(2, 4, figsize=(18, 8))
     for ax, (key, metric, title) in zip(axes.flat, panels, strict=True):
-        values = [results.get(c, key, metric) for c in COLUMNS]
+        values = [results.get(c, key, metric) for c in SERVERS]
         ax.bar(
-            range(len(COLUMNS)),
+            range(len(SERVERS)),
             [v or 0.0 for v in values],
-            color=[colours[c] for c in COLUMNS],
+            color=[colours[c] for c in SERVERS],
         )
         for x, value in enumerate(values):
             if value is None or value == 0:  # no bar to see: say why
@@ -1026,7 +1027,7 @@ def plot(results: Results, path: Path) -> None:
                 ax.text(x, 0, label, ha="center", va="bottom", fontsize=8)
         ax.set_title(title, fontsize=9)
         ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.0 if metric == "sessions_failed" else 0))
-        ax.set_xticks(range(len(COLUMNS)), COLUMNS, rotation=40, ha="right", fontsize=8)
+        ax.set_xticks(range(len(SERVERS)), SERVERS, rotation=40, ha="right", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     figure.suptitle("bench ftp: our six servers (blue), pyftpdlib (orange), vsftpd (green)")
     save_figure(figure, path, dpi=100)
@@ -1037,7 +1038,7 @@ def main(options: BenchOptions) -> int:
     loads = workloads(options.quick)
     budget = BUDGET_QUICK if options.quick else BUDGET_FULL
     console.print(
-        f"bench ftp: {len(COLUMNS)} servers x {len(loads)} workloads on {os.cpu_count()} cores"
+        f"bench ftp: {len(SERVERS)} servers x {len(loads)} workloads on {os.cpu_count()} cores"
         f"{' (--quick: a smoke test, not a measurement)' if options.quick else ''}; "
         f"time budget {budget / 60:g} min"
     )
