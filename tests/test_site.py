@@ -4,7 +4,7 @@ The browser is Debian's ``chromium``, headless (``.ci/run`` installs it), one
 process for all pages, driven over ``--remote-debugging-pipe``. Without it these
 tests fail in CI (``CI`` set) and are skipped elsewhere. The layout is read twice:
 from the cells' boxes in the browser, and from screenshots, where every cell has
-a top border in its package's colour (:data:`rosetta.site.builder.PACKAGE_COLORS`): three
+a top border in its package's colour (:data:`rosetta.site.pages.PACKAGE_COLORS`): three
 colours on one pixel row mean side by side, one colour per row means stacked.
 The screenshots of a concept page are kept in ``tests/_artifacts/``.
 """
@@ -31,16 +31,10 @@ from PIL import Image
 from rosetta.bench.schema import Row, write_json
 from rosetta.columns import column_names
 from rosetta.concepts import CONCEPTS, PACKAGES, Segment, load_sources, row_names
-from rosetta.site.builder import (
-    PACKAGE_COLORS,
-    STACK_BELOW_PX,
-    BuildOptions,
-    build,
-    parse_tests,
-    prose,
-    split_docstring,
-)
+from rosetta.site.builder import BuildOptions, build, parse_tests
 from rosetta.site.claims import CLAIMS
+from rosetta.site.pages import PACKAGE_COLORS, STACK_BELOW_PX
+from rosetta.site.text import prose, split_docstring
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "_artifacts"

@@ -12,7 +12,8 @@
 
 The rest of rosetta is reached through few imports, all of them inside functions
 or in these places: :mod:`rosetta.concepts` (``get_concept``, ``concept_names``,
-``load_sources``), :mod:`rosetta.site.builder` (``parse_tests`` for the index; ``page``,
-``code_html``, ``inline``, ``stylesheet`` and the ``Site`` type for HTML), and
-:mod:`rosetta.bench` / :mod:`rosetta.benchschema` for the bench.
+``load_sources``), :mod:`rosetta.site.builder` (``parse_tests`` for the index),
+:mod:`rosetta.site.pages` and :mod:`rosetta.site.text` (``page``, ``stylesheet``, the
+``Site`` type; ``code_html``, ``inline``) for HTML, and :mod:`rosetta.bench.options` /
+:mod:`rosetta.bench.schema` for the bench.
 """

@@ -21,7 +21,7 @@ from rosetta.port.index import Difference, Index, load_index
 from rosetta.port.report import Finding, Report, differences_for, equivalent
 
 if TYPE_CHECKING:
-    from rosetta.site.builder import Site
+    from rosetta.site.pages import Site
 
 __all__ = [
     "SEVERITY_CLASS",
@@ -105,7 +105,7 @@ def _e(text: object) -> str:
 
 
 def _inline(markdown: str) -> str:
-    from rosetta.site.builder import inline
+    from rosetta.site.text import inline
 
     return inline(markdown)
 
@@ -141,7 +141,7 @@ def _differences_html(differences: Sequence[Difference], prefix: str) -> str:
 
 
 def _finding_html(finding: Finding, number: int, prefix: str) -> str:
-    from rosetta.site.builder import code_html
+    from rosetta.site.text import code_html
 
     idiom = finding.idiom
     first = (
@@ -186,7 +186,7 @@ def render_html(report: Report) -> str:
     """A page of its own (the stylesheet inlined), for ``port --format html``."""
     from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]  # no stubs
 
-    from rosetta.site.builder import stylesheet
+    from rosetta.site.pages import stylesheet
 
     # The site highlights code in pygments' "friendly" style; so does this page.
     highlight_css = HtmlFormatter(cssclass="hl", style="friendly").get_style_defs(".hl")
@@ -264,7 +264,8 @@ def _idiom_html(idiom: Idiom, index: Index) -> str:
 def porting_page(site: Site) -> str:
     """``porting.html``: the walk-through, then every idiom the command recognises."""
     from rosetta.port.walkthrough import AFTER, BEFORE, walkthrough_report
-    from rosetta.site.builder import code_html, page
+    from rosetta.site.pages import page
+    from rosetta.site.text import code_html
 
     index = load_index()
     report = walkthrough_report()
