@@ -247,6 +247,11 @@ class Column:
         return self.package == "impl_asyncio"
 
     @property
+    def native_trio(self) -> bool:
+        """Trio itself (``impl_trio``), as opposed to AnyIO on Trio (``shared-trio``)."""
+        return self.package == "impl_trio"
+
+    @property
     def on_trio(self) -> bool:
         return self.loop == "trio"
 

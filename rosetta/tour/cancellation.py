@@ -20,7 +20,7 @@ CONCEPT = "cancellation"
 
 
 def _trio_package(column: Column) -> bool:
-    return column.package == "impl_trio"
+    return column.native_trio
 
 
 def _cancelled(env: Env) -> type[BaseException]:
