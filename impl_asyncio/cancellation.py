@@ -206,7 +206,9 @@ class CancelScope:
             raise RuntimeError(f"CancelScope entered in {task.get_name()!r} exited in another task")
         self.cancel_called  # noqa: B018 (a deadline that passed in the block counts)
         stack = _scopes.get(task, [])
-        position = stack.index(self)
+        position = len(stack) - 1
+        while stack[position] is not self:  # from the end: it is nearly always the last
+            position -= 1
         misnested = position != len(stack) - 1  # a scope entered inside is still open
         self._exited = True
         self._cancel_timer()
@@ -240,7 +242,11 @@ class CancelScope:
                 self._cancelled_caught = True
                 if rest is None:
                     return True
-                _raise_keeping_context(rest)
+                try:
+                    _raise_keeping_context(rest)
+                finally:
+                    # The traceback of rest holds this frame: no cycle through its locals.
+                    del exc, tb, matched, rest
         return False
 
     # -- delivery --

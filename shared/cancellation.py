@@ -42,7 +42,7 @@ import numbers
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import anyio
 
@@ -162,19 +162,50 @@ class CancelScope:
             for outer in reversed(stack[: stack.index(self)]):
                 if outer.cancel_called or outer.shield:
                     break
-        swallowed = self._scope.__exit__(exc_type, exc, tb)  # raises if misused: no change
-        self._state = "exited"
-        if self in stack:
-            stack.remove(self)
-            if not stack:
-                del _scopes[self._task_id]
-        return bool(swallowed)
+        try:
+            if isinstance(exc, BaseExceptionGroup):
+                return self._exit_group(exc)
+            return bool(self._scope.__exit__(exc_type, exc, tb))  # raises if misused
+        finally:
+            self._state = "exited"
+            if self in stack:
+                stack.remove(self)
+                if not stack:
+                    del _scopes[self._task_id]
+
+    def _exit_group(self, group: BaseExceptionGroup[BaseException]) -> bool:
+        """Catch the cancellations in *group* and raise the rest, as AnyIO does.
+
+        AnyIO's asyncio scope raises the rest from a frame that keeps a reference to
+        it, a reference cycle per filtered group; so AnyIO decides on the
+        cancellations alone, and the rest is raised here.
+        """
+        matched, rest = group.split(anyio.get_cancelled_exc_class())
+        if matched is None or rest is None:
+            return bool(self._scope.__exit__(type(group), group, group.__traceback__))
+        if not self._scope.__exit__(type(matched), matched, matched.__traceback__):
+            return False
+        try:
+            _raise_keeping_context(rest)
+        finally:
+            del group, matched, rest  # the traceback holds this frame: no cycle
 
     def __repr__(self) -> str:
         return (
             f"<CancelScope {self._state} deadline={self._scope.deadline} "
             f"shield={self._scope.shield} cancel_called={self._scope.cancel_called}>"
         )
+
+
+def _raise_keeping_context(error: BaseException) -> NoReturn:
+    """Raise *error* from an ``__exit__`` without its context becoming the group it
+    was split from (that group was in flight, it did not cause this one)."""
+    context = error.__context__
+    try:
+        raise error
+    finally:
+        error.__context__ = context
+        del error, context
 
 
 def move_on_after(seconds: float, *, shield: bool = False) -> CancelScope:

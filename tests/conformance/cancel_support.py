@@ -29,6 +29,7 @@ __all__ = [
     "checkpoint_raises",
     "differs_before",
     "shielded_checkpoint_raises",
+    "sleep_forever_raises",
 ]
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -75,3 +76,17 @@ async def shielded_checkpoint_raises(cx: CancellationAPI) -> bool:
     with cx.CancelScope(shield=True):
         raised = await checkpoint_raises()
     return raised
+
+
+async def sleep_forever_raises(cx: CancellationAPI, guard: float = 0.05) -> bool:
+    """Trio's ``with pytest.raises(Cancelled): await sleep_forever()`` where asyncio may
+    not raise at all: a guard scope ends the sleep after *guard* seconds instead.
+
+    True if the sleep was cancelled from outside the guard, False if the guard ended it.
+    """
+    try:
+        with cx.move_on_after(guard):
+            await anyio.sleep_forever()
+    except anyio.get_cancelled_exc_class():
+        return True
+    return False
