@@ -19,7 +19,8 @@ a plain ``with`` block so that it has the shape of Trio's and AnyIO's scopes:
 * leaving calls ``task.uncancel()`` for that request, and swallows the
   ``CancelledError`` only if no other cancel request is left, exactly like
   ``asyncio.timeout``. A cancellation from outside the scope always passes
-  through.
+  through; if a scope around this one is cancelled too (its deadline passed in
+  the same loop iteration, say), that one takes it, as in Trio.
 
 Where asyncio differs from Trio and AnyIO (whose scopes are *level-triggered*:
 once cancelled, every later checkpoint in the scope raises again):

@@ -23,6 +23,13 @@ asyncio                         AnyIO                           here
 still raises at once            around the code                 shielded scope
 ==============================  ==============================  ==========================
 
+:class:`CancelScope` is a thin class around :class:`anyio.CancelScope`: where
+AnyIO's asyncio backend and its trio backend disagree (entering twice, a
+non-bool shield, ``cancel_called`` after the deadline, equal deadlines on
+uvloop, a reference cycle per filtered exception group), it makes the asyncio
+backend do as Trio does. :func:`fail_after` raises its :exc:`TimeoutError` from
+the cancellation it replaces, as ``asyncio.timeout`` does (AnyIO's has no cause).
+
 Error handling
 --------------
 Timeouts in seconds must be real numbers ``>= 0``: ``0`` means "already

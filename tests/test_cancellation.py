@@ -147,6 +147,19 @@ async def test_move_on_after_zero_is_already_expired(cx: CancellationAPI) -> Non
         await anyio.sleep(10)
 
 
+async def test_move_on_after_fixes_its_deadline_at_the_call(cx: CancellationAPI) -> None:
+    """The clock starts at the call, as with asyncio.timeout and AnyIO, so the deadline
+    can be read before the block (Trio's own move_on_after starts it on entering, and its
+    scope raises RuntimeError for ``deadline`` until then)."""
+    before = anyio.current_time()
+    scope = cx.move_on_after(5)
+    after = anyio.current_time()
+    assert before + 5 <= scope.deadline <= after + 5
+    await anyio.sleep(0.01)
+    with scope:
+        assert before + 5 <= scope.deadline <= after + 5
+
+
 async def test_math_inf_never_expires(cx: CancellationAPI) -> None:
     with cx.move_on_after(math.inf) as scope:
         await anyio.sleep(0.01)
