@@ -19,7 +19,8 @@ a plain ``with`` block so that it has the shape of Trio's and AnyIO's scopes:
 * leaving calls ``task.uncancel()`` for that request, and swallows the
   ``CancelledError`` only if no other cancel request is left, exactly like
   ``asyncio.timeout``. A cancellation from outside the scope always passes
-  through.
+  through; if a scope around this one is cancelled too (its deadline passed in
+  the same loop iteration, say), that one takes it, as in Trio.
 
 Where asyncio differs from Trio and AnyIO (whose scopes are *level-triggered*:
 once cancelled, every later checkpoint in the scope raises again):
@@ -55,7 +56,7 @@ import weakref
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from common.checks import check_timeout
 
@@ -89,13 +90,23 @@ class CancelScope:
     whether the scope stopped it. asyncio has no such class; ``asyncio.timeout``
     is the nearest, as an ``async with`` without ``cancel()`` or ``shield``.
 
+    Where ``asyncio.timeout`` has no rule, Trio's is followed: a scope whose
+    deadline has passed reports ``cancel_called`` even before its timer ran; when
+    the block ends with this scope's ``CancelledError`` while a scope around it is
+    cancelled too, the outer scope takes it (as when two timeouts fire in the same
+    loop iteration); a ``CancelledError`` inside an exception group is caught too.
+
     Error handling
     --------------
-    Entering outside a task, or a second time, raises :exc:`RuntimeError`. A
-    NaN deadline raises :exc:`ValueError`. The ``CancelledError`` this scope
-    caused is swallowed at its end; every other exception, including a
-    cancellation from outside, propagates. Like every asyncio object it is not
-    thread-safe: from another thread, ``loop.call_soon_threadsafe(scope.cancel)``.
+    Entering outside a task, or a second time, raises :exc:`RuntimeError`; so
+    does exiting it in another task than the one that entered it (nothing
+    changes then), or while a scope entered inside it is still open (the scope
+    is closed, and the error replaces the exception in flight). A NaN deadline
+    raises :exc:`ValueError`, a ``shield`` that is not a bool :exc:`TypeError`.
+    The ``CancelledError`` this scope caused is swallowed at its end; every other
+    exception, including a cancellation from outside, propagates. Like every
+    asyncio object it is not thread-safe: from another thread,
+    ``loop.call_soon_threadsafe(scope.cancel)``.
     """
 
     def __init__(self, *, deadline: float = math.inf, shield: bool = False) -> None:
@@ -107,7 +118,7 @@ class CancelScope:
         self._timer: asyncio.Handle | None = None
         self._cancel_called = False
         self._expired = False  # the deadline, not cancel(), did it: fail_after's question
-        self._requested = False  # this scope has called task.cancel()
+        self._requested = False  # this scope has called task.cancel() (and owes an uncancel)
         self._cancelling_on_entry = 0
         self._cancelled_caught = False
 
@@ -128,12 +139,18 @@ class CancelScope:
 
     @shield.setter
     def shield(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"shield must be a bool; got {type(value).__name__}")
         self._shield = value
         if not value:
             self._release_held_back()
 
     @property
     def cancel_called(self) -> bool:
+        # Trio's rule: a passed deadline is a cancel() even if the loop was too busy to
+        # run the timer yet. Only until the block ends: after it, nothing is cancelled.
+        if not self._cancel_called and not self._exited and self._deadline_passed():
+            self._expire()
         return self._cancel_called
 
     @property
@@ -145,9 +162,7 @@ class CancelScope:
         if self._cancel_called:
             return
         self._cancel_called = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._cancel_timer()
         self._deliver()
 
     # -- the with block --
@@ -174,34 +189,80 @@ class CancelScope:
         tb: TracebackType | None,
     ) -> bool:
         task = self._task
-        if task is None or self._exited:
+        if task is None:
             raise RuntimeError("CancelScope exited without being entered")
-        self._exited = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._exited:
+            raise RuntimeError("CancelScope exited twice")
+        if asyncio.current_task() is not task:
+            raise RuntimeError(f"CancelScope entered in {task.get_name()!r} exited in another task")
+        self.cancel_called  # noqa: B018 (a deadline that passed in the block counts)
         stack = _scopes.get(task, [])
-        if self in stack:
-            stack.remove(self)
+        position = len(stack) - 1
+        while stack[position] is not self:  # from the end: it is nearly always the last
+            position -= 1
+        misnested = position != len(stack) - 1  # a scope entered inside is still open
+        self._exited = True
+        self._cancel_timer()
+        del stack[position]
         if not stack:
             _scopes.pop(task, None)
         swallow = False
         if self._requested:
+            taker = self._enclosing_taker(stack[:position]) if _carries_cancel(exc) else None
+            if taker is not None:
+                # The outer scope is cancelled too: it takes this CancelledError, and with
+                # it our request, which it withdraws at its own end (Trio: the outermost
+                # cancelled scope catches).
+                taker._requested = True
             # asyncio.timeout's rule: withdraw our request; the CancelledError is ours to
             # swallow only if no other cancel request arrived meanwhile.
-            remaining = task.uncancel()
-            if remaining <= self._cancelling_on_entry and isinstance(exc, asyncio.CancelledError):
-                self._cancelled_caught = swallow = True
+            elif task.uncancel() <= self._cancelling_on_entry:
+                swallow = True
         if self._shield:
             self._release_held_back(stack)
-        return swallow
+        if misnested:
+            raise RuntimeError("CancelScope exited while a scope entered inside it is still open")
+        if not swallow or exc is None:
+            return False
+        if isinstance(exc, asyncio.CancelledError):
+            self._cancelled_caught = True
+            return True
+        if isinstance(exc, BaseExceptionGroup):
+            matched, rest = exc.split(asyncio.CancelledError)
+            if matched is not None:
+                self._cancelled_caught = True
+                if rest is None:
+                    return True
+                try:
+                    _raise_keeping_context(rest)
+                finally:
+                    # The traceback of rest holds this frame: no cycle through its locals.
+                    del exc, tb, matched, rest
+        return False
 
     # -- delivery --
 
-    def _schedule(self) -> None:
+    def _now(self) -> float | None:
+        if self._task is not None:
+            return self._task.get_loop().time()
+        try:
+            return asyncio.get_running_loop().time()
+        except RuntimeError:  # read outside the loop's thread: no clock to compare with
+            return None
+
+    def _deadline_passed(self) -> bool:
+        if self._deadline == math.inf:
+            return False
+        now = self._now()
+        return now is not None and now >= self._deadline
+
+    def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _schedule(self) -> None:
+        self._cancel_timer()
         if not self._entered or self._exited or self._cancel_called or self._task is None:
             return
         if self._deadline == math.inf:
@@ -214,6 +275,14 @@ class CancelScope:
 
     def _on_deadline(self) -> None:
         self._timer = None
+        if not self._deadline_passed():
+            # uvloop's timers have millisecond resolution and can run up to half a
+            # millisecond early: a scope is never cancelled before its deadline.
+            self._schedule()
+            return
+        self._expire()
+
+    def _expire(self) -> None:
         self._expired = True
         self.cancel()
 
@@ -229,6 +298,23 @@ class CancelScope:
             return
         self._requested = True
         task.cancel()
+
+    def _enclosing_taker(self, outer: list[CancelScope]) -> CancelScope | None:
+        """The outermost cancelled scope around this one that sees through to it.
+
+        A shield stops the search: what is outside it cannot reach this block.
+        Only a scope with no cancel request of its own takes ours; one that has made
+        a request counts as "another request" in asyncio.timeout's rule already.
+        """
+        taker = None
+        if self._shield:
+            return None
+        for scope in reversed(outer):
+            if scope.cancel_called and not scope._requested:
+                taker = scope
+            if scope._shield:
+                break
+        return taker
 
     def _held_back(self) -> bool:
         stack = _scopes.get(self._task) if self._task is not None else None
@@ -249,6 +335,25 @@ class CancelScope:
             f"<CancelScope {state} deadline={self._deadline} shield={self._shield} "
             f"cancel_called={self._cancel_called}>"
         )
+
+
+def _carries_cancel(exc: BaseException | None) -> bool:
+    if isinstance(exc, asyncio.CancelledError):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(asyncio.CancelledError) is not None
+    return False
+
+
+def _raise_keeping_context(error: BaseException) -> NoReturn:
+    """Raise *error* from an ``__exit__`` without its context becoming the group it
+    was split from (the group is what was in flight, not a cause)."""
+    context = error.__context__
+    try:
+        raise error
+    finally:
+        error.__context__ = context
+        del error, context
 
 
 def move_on_after(seconds: float, *, shield: bool = False) -> CancelScope:
@@ -276,16 +381,25 @@ def fail_after(seconds: float, *, shield: bool = False) -> Iterator[CancelScope]
 
     Error handling
     --------------
-    :exc:`TimeoutError` (from the ``CancelledError``) when the deadline stopped
-    the block. A ``scope.cancel()`` by hand moves on quietly, as in AnyIO
-    (``asyncio.timeout`` has no ``cancel``). Bad *seconds* as in
+    :exc:`TimeoutError` when the scope stopped the block and its deadline had
+    passed, raised from the ``CancelledError`` it replaces (``__cause__``), as
+    ``asyncio.timeout`` does. A ``scope.cancel()`` by hand before the deadline
+    moves on quietly, as in AnyIO and Trio. Bad *seconds* as in
     :func:`move_on_after`.
     """
     delay = check_timeout("fail_after(seconds)", seconds)
+    caught: BaseException | None = None
     with move_on_after(delay, shield=shield) as scope:
-        yield scope
-    if scope.cancelled_caught and scope._expired:
-        raise TimeoutError(f"fail_after({seconds}): the deadline passed")
+        try:
+            yield scope
+        except BaseException as exc:
+            caught = exc
+            raise
+    if scope.cancelled_caught and (scope._expired or scope._deadline_passed()):
+        try:
+            raise TimeoutError(f"fail_after({seconds}): the deadline passed") from caught
+        finally:
+            del caught  # the traceback refers to this frame: no reference cycle
 
 
 # The timeout parameter is asyncio's wait_for signature, kept on purpose.

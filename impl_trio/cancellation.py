@@ -10,11 +10,14 @@ scope with ``shield=True``.
 
 This module is Trio's own API with the names the three packages share:
 
-* :class:`CancelScope` is :class:`trio.CancelScope`, :func:`move_on_after` is
-  :func:`trio.move_on_after`;
+* :class:`CancelScope` is :class:`trio.CancelScope`;
+* :func:`move_on_after` is :func:`trio.move_on_after` with the clock started at
+  the call, as in asyncio and AnyIO (Trio starts it on entering);
 * :func:`fail_after` is :func:`trio.fail_after` except for the exception: Trio
-  raises :exc:`trio.TooSlowError`, which is *not* a :exc:`TimeoutError`; here
-  it is a :exc:`TimeoutError`, as in asyncio and AnyIO;
+  raises :exc:`trio.TooSlowError`, which is *not* a :exc:`TimeoutError`, and
+  raises it for any cancellation its scope caught; here it is a
+  :exc:`TimeoutError`, raised only when the deadline passed, as in asyncio and
+  AnyIO;
 * :func:`wait_for` and :func:`shielded` are two lines each on those scopes.
   Trio has neither: a coroutine is awaited in the caller's task, not in a new
   one, so there is nothing to cancel but the caller's own block.
@@ -50,38 +53,55 @@ CancelScope = trio.CancelScope
 
 
 def move_on_after(seconds: float, *, shield: bool = False) -> trio.CancelScope:
-    """:func:`trio.move_on_after`: a cancel scope expiring *seconds* after it is entered.
+    """A cancel scope whose deadline is *seconds* from now.
 
     When it expires, the block is cancelled and execution moves on after it;
     ``scope.cancelled_caught`` tells whether that happened.
 
+    Unlike :func:`trio.move_on_after`, the clock starts at the call, not on
+    entering: ``trio.move_on_at(trio.current_time() + seconds)``. That is
+    ``asyncio.timeout``'s and AnyIO's rule, and it keeps ``scope.deadline``
+    readable before the block (Trio's relative scope raises ``RuntimeError``
+    there), as the shared interface promises.
+
     Error handling
     --------------
     :exc:`ValueError` for a negative or NaN *seconds*, :exc:`TypeError` for a
-    non-number.
+    non-number; :exc:`RuntimeError` outside ``trio.run``.
     """
-    return trio.move_on_after(check_timeout("move_on_after(seconds)", seconds), shield=shield)
+    delay = check_timeout("move_on_after(seconds)", seconds)
+    return trio.move_on_at(trio.current_time() + delay, shield=shield)
 
 
 @contextmanager
 def fail_after(seconds: float, *, shield: bool = False) -> Iterator[trio.CancelScope]:
     """:func:`trio.fail_after`, raising :exc:`TimeoutError` instead of ``TooSlowError``.
 
-    Written as Trio writes its own: a :func:`move_on_after` block, and an error
-    if that block was cancelled.
+    Written as Trio writes its own, a :func:`move_on_after` block and an error if
+    that block was cancelled, with two changes that make it behave as in asyncio
+    and AnyIO: the error is raised only if the deadline had passed (a
+    ``scope.cancel()`` by hand moves on quietly; Trio would raise), and it is
+    raised from the cancellation it replaces (``__cause__``), as
+    ``asyncio.timeout`` does.
 
     Error handling
     --------------
-    :exc:`TimeoutError` whenever the scope caught a cancellation — the deadline,
-    or a ``scope.cancel()`` by hand (Trio's rule; AnyIO and this package's
-    asyncio version raise only for the deadline). Bad *seconds* as in
+    :exc:`TimeoutError` when the deadline stopped the block. Bad *seconds* as in
     :func:`move_on_after`.
     """
     delay = check_timeout("fail_after(seconds)", seconds)
+    caught: BaseException | None = None
     with move_on_after(delay, shield=shield) as scope:
-        yield scope
-    if scope.cancelled_caught:
-        raise TimeoutError(f"fail_after({seconds}): the block was cancelled")
+        try:
+            yield scope
+        except BaseException as exc:
+            caught = exc
+            raise
+    if scope.cancelled_caught and trio.current_time() >= scope.deadline:
+        try:
+            raise TimeoutError(f"fail_after({seconds}): the deadline passed") from caught
+        finally:
+            del caught  # the traceback refers to this frame: no reference cycle
 
 
 # The timeout parameter is asyncio's wait_for signature, kept on purpose.

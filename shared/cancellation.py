@@ -23,6 +23,13 @@ asyncio                         AnyIO                           here
 still raises at once            around the code                 shielded scope
 ==============================  ==============================  ==========================
 
+:class:`CancelScope` is a thin class around :class:`anyio.CancelScope`: where
+AnyIO's asyncio backend and its trio backend disagree (entering twice, a
+non-bool shield, ``cancel_called`` after the deadline, equal deadlines on
+uvloop, a reference cycle per filtered exception group), it makes the asyncio
+backend do as Trio does. :func:`fail_after` raises its :exc:`TimeoutError` from
+the cancellation it replaces, as ``asyncio.timeout`` does (AnyIO's has no cause).
+
 Error handling
 --------------
 Timeouts in seconds must be real numbers ``>= 0``: ``0`` means "already
@@ -38,9 +45,10 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Awaitable
-from contextlib import AbstractContextManager
-from typing import TypeVar
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import NoReturn, TypeVar
 
 import anyio
 
@@ -50,38 +58,192 @@ __all__ = ["CancelScope", "move_on_after", "fail_after", "wait_for", "shielded"]
 
 T = TypeVar("T")
 
-# AnyIO's class itself: deadline on anyio.current_time()'s clock, cancel(), shield,
-# cancel_called, cancelled_caught. The backend's own scope is made when it is created.
-CancelScope = anyio.CancelScope
+# The scopes of this module each task is inside, innermost last, by AnyIO task id: a
+# scope must see the scopes around it to let a cancelled outer one take its cancellation.
+_scopes: dict[int, list[CancelScope]] = {}
 
 
-def move_on_after(seconds: float, *, shield: bool = False) -> anyio.CancelScope:
+class CancelScope:
+    """:class:`anyio.CancelScope`, with Trio's rules where AnyIO's asyncio backend differs.
+
+    Deadline on :func:`anyio.current_time`'s clock, ``cancel()``, ``shield``,
+    ``cancel_called``, ``cancelled_caught``: AnyIO's scope does the work. This
+    class differs from AnyIO's only so that the trio and asyncio backends behave
+    the same (AnyIO's trio backend already does all of this, by Trio):
+
+    * a scope can be entered once; AnyIO's asyncio scope may be entered again
+      after its block;
+    * ``shield`` must be a bool (:exc:`TypeError`), as in Trio;
+    * ``cancel_called`` is true once the deadline has passed, even before the
+      loop ran the timer (Trio's rule; not after the block);
+    * at the end of a block that its cancellation unwinds, a scope around it
+      whose deadline has passed is cancelled first, so that the outermost
+      cancelled scope catches it, as in Trio. On uvloop two deadlines that are
+      equal can otherwise fire in different loop iterations (its timers run up
+      to half a millisecond early, and AnyIO waits for the exact time).
+
+    Error handling
+    --------------
+    As AnyIO's: :exc:`RuntimeError` for a second ``with``, an exit in another
+    task or out of order; :exc:`ValueError` for a NaN deadline.
+    """
+
+    __slots__ = ("_scope", "_state", "_task_id")
+
+    def __init__(self, *, deadline: float = math.inf, shield: bool = False) -> None:
+        self._scope = anyio.CancelScope(deadline=deadline, shield=shield)
+        self._state = "new"  # "active", "exited"
+        self._task_id = 0
+
+    @property
+    def deadline(self) -> float:
+        return self._scope.deadline
+
+    @deadline.setter
+    def deadline(self, value: float) -> None:
+        self._scope.deadline = value
+
+    @property
+    def shield(self) -> bool:
+        return self._scope.shield
+
+    @shield.setter
+    def shield(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"shield must be a bool; got {type(value).__name__}")
+        self._scope.shield = value
+
+    @property
+    def cancel_called(self) -> bool:
+        scope = self._scope
+        if (
+            not scope.cancel_called
+            and self._state != "exited"
+            and scope.deadline != math.inf
+            and anyio.current_time() >= scope.deadline
+        ):
+            scope.cancel()
+        return scope.cancel_called
+
+    @property
+    def cancelled_caught(self) -> bool:
+        return self._scope.cancelled_caught
+
+    def cancel(self) -> None:
+        self._scope.cancel()
+
+    def __enter__(self) -> CancelScope:
+        if self._state != "new":
+            raise RuntimeError("Each CancelScope may only be used for a single 'with' block")
+        self._scope.__enter__()
+        self._state = "active"
+        self._task_id = anyio.get_current_task().id
+        _scopes.setdefault(self._task_id, []).append(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        stack = _scopes.get(self._task_id, [])
+        if self._state != "active" or anyio.get_current_task().id != self._task_id:
+            return bool(self._scope.__exit__(exc_type, exc, tb))  # AnyIO's RuntimeError
+        # Reading cancel_called cancels a scope whose deadline has passed: this one, so
+        # that it reports it, and the scopes around it, so that they take the
+        # cancellation when the deadlines were equal.
+        if self.cancel_called and exc is not None and self in stack and not self.shield:
+            for outer in reversed(stack[: stack.index(self)]):
+                if outer.cancel_called or outer.shield:
+                    break
+        try:
+            if isinstance(exc, BaseExceptionGroup):
+                return self._exit_group(exc)
+            return bool(self._scope.__exit__(exc_type, exc, tb))  # raises if misused
+        finally:
+            self._state = "exited"
+            if self in stack:
+                stack.remove(self)
+                if not stack:
+                    del _scopes[self._task_id]
+
+    def _exit_group(self, group: BaseExceptionGroup[BaseException]) -> bool:
+        """Catch the cancellations in *group* and raise the rest, as AnyIO does.
+
+        AnyIO's asyncio scope raises the rest from a frame that keeps a reference to
+        it, a reference cycle per filtered group; so AnyIO decides on the
+        cancellations alone, and the rest is raised here.
+        """
+        matched, rest = group.split(anyio.get_cancelled_exc_class())
+        if matched is None or rest is None:
+            return bool(self._scope.__exit__(type(group), group, group.__traceback__))
+        if not self._scope.__exit__(type(matched), matched, matched.__traceback__):
+            return False
+        try:
+            _raise_keeping_context(rest)
+        finally:
+            del group, matched, rest  # the traceback holds this frame: no cycle
+
+    def __repr__(self) -> str:
+        return (
+            f"<CancelScope {self._state} deadline={self._scope.deadline} "
+            f"shield={self._scope.shield} cancel_called={self._scope.cancel_called}>"
+        )
+
+
+def _raise_keeping_context(error: BaseException) -> NoReturn:
+    """Raise *error* from an ``__exit__`` without its context becoming the group it
+    was split from (that group was in flight, it did not cause this one)."""
+    context = error.__context__
+    try:
+        raise error
+    finally:
+        error.__context__ = context
+        del error, context
+
+
+def move_on_after(seconds: float, *, shield: bool = False) -> CancelScope:
     """:func:`anyio.move_on_after`: a cancel scope expiring *seconds* from now.
 
     When it expires, the block is cancelled and execution moves on after it;
     ``scope.cancelled_caught`` tells whether that happened. The clock starts
-    at the call (AnyIO 4; Trio starts it on entering).
+    at the call (AnyIO 4, asyncio; Trio itself starts it on entering).
 
     Error handling
     --------------
     :exc:`ValueError` for a negative or NaN *seconds*, :exc:`TypeError` for a
     non-number; AnyIO's ``NoEventLoopError`` outside an event loop.
     """
-    return anyio.move_on_after(check_timeout("move_on_after(seconds)", seconds), shield=shield)
+    delay = check_timeout("move_on_after(seconds)", seconds)
+    return CancelScope(deadline=anyio.current_time() + delay, shield=shield)
 
 
-def fail_after(
-    seconds: float, *, shield: bool = False
-) -> AbstractContextManager[anyio.CancelScope]:
+@contextmanager
+def fail_after(seconds: float, *, shield: bool = False) -> Iterator[CancelScope]:
     """:func:`anyio.fail_after`: like :func:`move_on_after`, but raises :exc:`TimeoutError`.
 
     Error handling
     --------------
-    :exc:`TimeoutError` when the deadline stopped the block; a ``scope.cancel()``
-    by hand moves on quietly (Trio's ``fail_after`` would raise). Bad *seconds*
-    as in :func:`move_on_after`.
+    :exc:`TimeoutError` when the deadline stopped the block (AnyIO's rule: the
+    scope caught a cancellation and the deadline has passed); a ``scope.cancel()``
+    by hand before it moves on quietly. Unlike AnyIO's, the error is raised from
+    the cancellation it replaces (``__cause__``), as ``asyncio.timeout`` does.
+    Bad *seconds* as in :func:`move_on_after`.
     """
-    return anyio.fail_after(check_timeout("fail_after(seconds)", seconds), shield=shield)
+    delay = check_timeout("fail_after(seconds)", seconds)
+    caught: BaseException | None = None
+    with move_on_after(delay, shield=shield) as scope:
+        try:
+            yield scope
+        except BaseException as exc:
+            caught = exc
+            raise
+    if scope.cancelled_caught and anyio.current_time() >= scope.deadline:
+        try:
+            raise TimeoutError(f"fail_after({seconds}): the deadline passed") from caught
+        finally:
+            del caught  # the traceback refers to this frame: no reference cycle
 
 
 # The timeout parameter is asyncio's wait_for signature, kept on purpose.

@@ -29,9 +29,12 @@ from typing import Any, TypeVar
 import pytest
 
 import impl_asyncio
+import impl_asyncio.cancellation
 import impl_trio
+import impl_trio.cancellation
 import shared
-from common.interface import ConcurrencyAPI
+import shared.cancellation
+from common.interface import CancellationAPI, ConcurrencyAPI
 from rosetta.columns import COLUMNS, Column
 
 T = TypeVar("T")
@@ -41,6 +44,12 @@ PACKAGES: dict[str, ConcurrencyAPI] = {
     "impl_asyncio": impl_asyncio,
     "impl_trio": impl_trio,
     "shared": shared,
+}
+# The same for each package's cancellation module.
+CANCELLATION: dict[str, CancellationAPI] = {
+    "impl_asyncio": impl_asyncio.cancellation,
+    "impl_trio": impl_trio.cancellation,
+    "shared": shared.cancellation,
 }
 
 
@@ -59,6 +68,12 @@ def anyio_backend(column: Column) -> tuple[str, dict[str, Any]]:
 @pytest.fixture
 def api(column: Column) -> ConcurrencyAPI:
     return PACKAGES[column.package]
+
+
+@pytest.fixture
+def cx(column: Column) -> CancellationAPI:
+    """The column's ``cancellation`` module: ``CancelScope``, ``move_on_after``, ..."""
+    return CANCELLATION[column.package]
 
 
 def expect(column: Column, per_package: Mapping[str, T]) -> T:
