@@ -287,7 +287,8 @@ def parse_module(package: Package, path: Path) -> ModuleSource:
 
     A segment runs from the comment block directly above the statement (a comment
     often says why an alias exists) and its decorators, through the statement, and
-    for an assignment through the string right below it (an attribute docstring).
+    for an assignment through the string right below it (an attribute docstring);
+    a function's ``@overload`` stubs and its implementation make one segment.
 
     Error handling
     --------------
@@ -309,7 +310,17 @@ def parse_module(package: Package, path: Path) -> ModuleSource:
         while start > 1 and lines[start - 2].lstrip().startswith("#"):
             start -= 1
         end = node.end_lineno or node.lineno
-        following = tree.body[index + 1] if index + 1 < len(tree.body) else None
+        after = index + 1
+        # An @overload stub is followed by the other stubs and the implementation, all
+        # bound to the same name: they are one definition, shown together.
+        while (
+            after < len(tree.body)
+            and isinstance(tree.body[after], ast.FunctionDef | ast.AsyncFunctionDef)
+            and _bound_names(tree.body[after]) == wanted
+        ):
+            end = tree.body[after].end_lineno or end
+            after += 1
+        following = tree.body[after] if after < len(tree.body) else None
         if (
             isinstance(node, ast.Assign | ast.AnnAssign)
             and following is not None

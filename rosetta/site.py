@@ -452,11 +452,20 @@ def code_html(source: str) -> str:
 _DOC_MOVED = "# (docstring: shown above)"
 
 
+def _is_overload(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
+    return any(
+        (isinstance(d, ast.Name) and d.id == "overload")
+        or (isinstance(d, ast.Attribute) and d.attr == "overload")
+        for d in node.decorator_list
+    )
+
+
 def split_docstring(segment: Segment) -> tuple[str | None, str]:
     """The docstring of a public name's definition, and its code without it.
 
     A function or class loses its docstring (a body that was only a docstring
-    gets a comment in its place); an assignment loses the string below it.
+    gets a comment in its place); an assignment loses the string below it. Of an
+    overloaded function, the docstring is the implementation's, after the stubs.
     """
     try:
         tree = ast.parse(segment.source)
@@ -466,6 +475,8 @@ def split_docstring(segment: Segment) -> tuple[str | None, str]:
     for index, node in enumerate(tree.body):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             doc = ast.get_docstring(node)
+            if doc is None and _is_overload(node):
+                continue  # a typing stub: the implementation below has the docstring
             if doc is None:
                 return None, segment.source
             first = node.body[0]

@@ -31,7 +31,7 @@ from PIL import Image
 from rosetta.benchschema import Row, write_json
 from rosetta.claims import CLAIMS
 from rosetta.columns import column_names
-from rosetta.concepts import CONCEPTS, PACKAGES, Segment, load_sources, row_names
+from rosetta.concepts import CONCEPTS, PACKAGES, Segment, load_sources, parse_module, row_names
 from rosetta.site import (
     PACKAGE_COLORS,
     STACK_BELOW_PX,
@@ -261,6 +261,35 @@ def test_docstrings_become_prose_above_the_code() -> None:
     assert code.splitlines()[1].strip().startswith("#")  # still a class with a body
     alias = 'X = int\n"""An alias."""'
     assert split_docstring(Segment("X", alias, 1)) == ("An alias.", "X = int")
+
+
+def test_an_overloaded_function_is_one_segment_with_the_implementations_docstring(
+    tmp_path: Path,
+) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        '__all__ = ["f", "g"]\n'
+        "from typing import overload\n"
+        "# one comment for all of f\n"
+        "@overload\n"
+        "def f(x: int) -> int: ...\n"
+        "@overload\n"
+        "def f(x: str) -> str: ...\n"
+        "def f(x: object) -> object:\n"
+        '    """The implementation."""\n'
+        "    return x\n"
+        "def g() -> None: ...\n",
+        encoding="utf-8",
+    )
+    source = parse_module(PACKAGES[0], module)
+    segment = source.segments["f"]
+    assert segment.start_line == 3
+    assert segment.source.count("def f(") == 3
+    assert "def g" not in segment.source
+    doc, code = split_docstring(segment)
+    assert doc == "The implementation."
+    assert code.count("def f(") == 3
+    assert "The implementation" not in code
 
 
 # -- in a real browser -----------------------------------------------------------------------------
