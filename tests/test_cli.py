@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,48 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
         timeout=timeout,
         check=False,
     )
+
+
+def run_cli_without(
+    modules: tuple[str, ...], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """The command line in a Python where *modules* cannot be imported (``sys.modules[name]
+    = None`` makes ``import`` raise and ``find_spec`` answer None, as if not installed)."""
+    code = (
+        "import runpy, sys\n"
+        f"for name in {modules!r}:\n"
+        "    sys.modules[name] = None\n"
+        f"sys.argv = ['async-rosetta', *{args!r}]\n"
+        "runpy.run_module('rosetta.cli', run_name='__main__', alter_sys=True)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.mark.parametrize("command", [["tour"], ["show", "futures"], ["site", "out"], ["--help"]])
+def test_without_the_cli_extra_every_command_names_it(command: list[str]) -> None:
+    result = run_cli_without(("rich", "matplotlib"), *command)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "rich, matplotlib" in result.stderr
+    assert "pip install 'async-rosetta[cli]'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_without_uvloop_serve_uvloop_names_the_extra() -> None:
+    result = run_cli_without(("uvloop",), "serve", "echo", "--impl", "uvloop", "--port", "0")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "needs uvloop" in result.stderr
+    assert "[cli]" in result.stderr
+
+
+def test_version_needs_no_extra() -> None:
+    result = run_cli_without(("rich", "pygments", "docutils", "matplotlib"), "--version")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"async-rosetta \S+\n", result.stdout)
+    assert run_cli("--version").stdout == result.stdout
 
 
 def test_show_unknown_concept_exits_2_and_lists_the_concepts() -> None:
