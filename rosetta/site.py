@@ -45,6 +45,7 @@ from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
 from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
 
 from rosetta import claims as claims_module
+from rosetta import library
 from rosetta.bench import BENCHES
 from rosetta.benchschema import Row
 from rosetta.claims import CLAIMS, SECTIONS, SOURCE_TEXT, Check, Claim
@@ -516,7 +517,7 @@ class Site:
 
 
 def _nav(current: str, prefix: str) -> str:
-    links = [("index.html", "Overview")]
+    links = [("index.html", "Overview"), ("library.html", "Use shared")]
     links += [(f"{c.name}.html", c.name) for c in CONCEPTS]
     links += [("claims.html", "Claims"), ("checks.html", "Checks")]
     items = []
@@ -944,6 +945,32 @@ def source_page(site: Site, relative: str, path: Path) -> str:
     return page(site, filename=_source_page_name(relative), title=relative, body=body)
 
 
+# -- library ---------------------------------------------------------------------------------------
+
+
+def library_page(site: Site) -> str:
+    """The README's "Use shared in your own code", from the same :mod:`rosetta.library`."""
+    offers = "".join(
+        "<li>"
+        + ", ".join(f"<code>{e(n)}</code>" for n in offer.names)
+        + f": {inline(offer.what)}</li>"
+        for offer in library.OFFERS
+    )
+    body = (
+        f"<h1>{inline(library.TITLE)}</h1>"
+        f'<p class="lede">{inline(library.INTRO)}</p>'
+        f'<pre class="shell"><code>{e(library.INSTALL)}</code></pre>'
+        f"<p>{inline(library.PROGRAM_ABOUT)}</p>"
+        f'<div class="file">{code_html(library.PROGRAM)}</div>'
+        "<p>It prints, under each of the four:</p>"
+        f'<pre class="output"><code>{e(library.OUTPUT)}</code></pre>'
+        f'<section id="offers"><h2>What <code>shared</code> offers</h2><ul>{offers}</ul>'
+        f"<p>{inline(library.NOTES)}</p>"
+        "</section>"
+    )
+    return page(site, filename="library.html", title="Use shared in your own code", body=body)
+
+
 # -- index -----------------------------------------------------------------------------------------
 
 
@@ -1176,6 +1203,9 @@ table.claims ul { margin: 0; padding-left: 1.1rem; }
 .refs, .pending { color: var(--muted); }
 tr:target { background: #fff8c5; }
 
+pre.shell, pre.output { background: var(--soft); padding: .5rem .7rem; border-radius: 4px;
+  overflow-x: auto; font-size: 12.5px; }
+
 .check { margin: 1.4rem 0; }
 .check .where { font-size: .85rem; color: var(--muted); margin: 0 0 .3rem; }
 
@@ -1256,6 +1286,7 @@ def build(options: BuildOptions) -> list[Path]:
     _write(outdir, "style.css", stylesheet(), written)
     _write(outdir, "pygments.css", _FORMATTER.get_style_defs(".hl") + "\n", written)
     _write(outdir, "index.html", index_page(site), written)
+    _write(outdir, "library.html", library_page(site), written)
     for concept in CONCEPTS:
         _write(outdir, f"{concept.name}.html", concept_page(site, concept), written)
         for package in PACKAGES:
@@ -1306,7 +1337,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--update-readme",
         action="store_true",
-        help="rewrite the README's claims section from rosetta/claims.py",
+        help="rewrite the README's generated sections: the claims (rosetta/claims.py) and "
+        "the library section (rosetta/library.py)",
     )
     parser.add_argument(
         "--readme",
@@ -1324,12 +1356,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.update_readme:
         readme: Path = args.readme
-        try:
-            changed = claims_module.update_readme(readme)
-        except (OSError, ValueError) as exc:
-            print(f"async-rosetta site: {exc}", file=sys.stderr)
-            return 2
-        print(f"{readme}: claims section {'rewritten' if changed else 'already current'}")
+        for name, module in (("claims", claims_module), ("library", library)):
+            try:
+                changed = module.update_readme(readme)
+            except (OSError, ValueError) as exc:
+                print(f"async-rosetta site: {exc}", file=sys.stderr)
+                return 2
+            print(f"{readme}: {name} section {'rewritten' if changed else 'already current'}")
     if args.outdir is None:
         return 0
     if args.bench is not None and not args.bench.is_dir():

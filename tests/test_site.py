@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -28,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
+from rosetta import library
 from rosetta.benchschema import Row, write_json
 from rosetta.claims import CLAIMS
 from rosetta.columns import column_names
@@ -208,6 +211,19 @@ def test_without_results_the_pages_say_how_to_produce_them(tmp_path: Path) -> No
     assert "async-rosetta bench futures --json" in (tmp_path / "futures.html").read_text()
 
 
+def test_the_library_page_is_the_readmes_section(site_dir: Path) -> None:
+    text = (site_dir / "library.html").read_text(encoding="utf-8")
+    assert "Use <code>shared</code> in your own code" in text
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))  # the code is highlighted
+    for line in library.PROGRAM.splitlines():
+        assert line.strip() in plain
+    assert library.OUTPUT in plain
+    for offer in library.OFFERS:
+        for name in offer.names:
+            assert f"<code>{name}</code>" in text
+    assert 'href="library.html"' in (site_dir / "index.html").read_text(encoding="utf-8")
+
+
 def test_every_difference_links_to_its_test(site_dir: Path) -> None:
     tests = parse_tests(ROOT)
     differing = [t for t in tests.values() if t.differs]
@@ -237,11 +253,16 @@ def test_the_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["site"]) == 2  # neither OUTDIR nor --update-readme
     assert "OUTDIR" in capsys.readouterr().err
     readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n\n{README_START}\nOLD SECTION\n{README_END}\n", encoding="utf-8")
+    readme.write_text(
+        f"# x\n\n{library.README_START}\nOLD LIBRARY\n{library.README_END}\n"
+        f"{README_START}\nOLD SECTION\n{README_END}\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "site"
     assert main(["site", str(out), "--update-readme", "--readme", str(readme)]) == 0
     assert "rewritten" in capsys.readouterr().out
     assert "OLD SECTION" not in readme.read_text(encoding="utf-8")
+    assert library.readme_is_current(readme)
     assert (out / "index.html").is_file()
     assert main(["site", str(out), "--matrix", str(tmp_path / "missing.json")]) == 2
     assert "missing.json" in capsys.readouterr().err
