@@ -4,7 +4,7 @@
 * A Task is a Future that drives a coroutine (``isinstance(task, Future)``).
   Its result can only come from the coroutine: ``set_result`` and
   ``set_exception`` raise :exc:`RuntimeError`, and have since Python 3.7
-  (bpo-32363), not 3.8 as some books say.
+  (bpo-32363), not 3.8 as the source text says.
 * ``task.cancel()`` throws :exc:`CancelledError` into the coroutine at its next
   ``await``; ``finally`` blocks run, and awaiting the task raises it again.
   Cancellation is edge-triggered: delivered once, and a coroutine may catch it

@@ -186,7 +186,7 @@ CONCEPTS: tuple[Concept, ...] = (
         name="ftp",
         title="An FTP server: one sans-I/O core, three thin shells, ABOR as cancellation",
         summary=(
-            "The seed's C10k problem names FTP. The protocol is written once, in the "
+            "The source text's C10k problem names FTP. The protocol is written once, in the "
             "manner of h11: shared/ftp's Connection takes the control connection's "
             "bytes and hands back actions (a reply to send, a listener to open, a file "
             "to move, a password to check off the loop), with no socket and no await "

@@ -48,7 +48,7 @@ from rosetta import claims as claims_module
 from rosetta import library
 from rosetta.bench import BENCHES
 from rosetta.benchschema import Row
-from rosetta.claims import CLAIMS, SECTIONS, SOURCE_TEXT, Check, Claim
+from rosetta.claims import CLAIMS, SECTIONS, SOURCE_NAME, SOURCE_TEXT, Check, Claim
 from rosetta.columns import COLUMNS
 from rosetta.concepts import (
     CONCEPTS,
@@ -1070,6 +1070,9 @@ public names in the same order: in {packages}. A concept's page puts the three s
 one row per public name, with each definition's docstring above its code. One test matrix runs
 every conformance test in six columns, an implementation on an event loop; where the packages
 differ on purpose, a test marked <code>differs</code> asserts what each one does.</p>
+<p>It starts from <em>the source text</em>, as these pages and the code call it:
+{inline(SOURCE_NAME)}. The tour runs its examples, and <a href="claims.html">every claim it
+makes</a> is checked.</p>
 <section id="concepts"><h2>Concepts</h2><ul class="cards">{"".join(cards)}</ul></section>
 <section id="columns"><h2>The six columns</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">column</th><th scope="col">package</th>

@@ -1,7 +1,7 @@
 """Blocking work on another thread, backend-agnostic, returning a Future.
 
 AnyIO's own API is ``await anyio.to_thread.run_sync(fn)``: the calling task
-waits. The seed's ``run_in_executor`` returns a Future at once instead, so it is
+waits. asyncio's ``run_in_executor`` returns a Future at once instead, so this one is
 built from a ``concurrent.futures`` executor and AnyIO's thread-safe way back
 into the event loop:
 

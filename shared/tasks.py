@@ -2,7 +2,7 @@
 
 ``TaskGroup.create_task`` returns AnyIO's ``TaskHandle`` (AnyIO ≥ 4.14); here it
 is wrapped in a :class:`Task`, which is a :class:`~shared.futures.Future` (the
-seed's rule: a Task *is* a Future). Where the interfaces differ:
+source text's rule: a Task *is* a Future). Where the interfaces differ:
 
 * ``TaskHandle.status`` has a CANCELLING state (cancel requested, coroutine
   still unwinding); a Task reports it as not done, as asyncio does.
@@ -16,7 +16,7 @@ seed's rule: a Task *is* a Future). Where the interfaces differ:
   (level-triggered, as in Trio, on asyncio too); siblings are not affected.
 
 ``gather`` is not :func:`anyio.gather`: that one takes only coroutines, returns a
-tuple and raises the task group's ExceptionGroup. The seed's ``gather`` takes
+tuple and raises the task group's ExceptionGroup. asyncio's ``gather`` takes
 Futures and Tasks too, has ``return_exceptions`` and raises the first error
 itself, so it is built here on a task group of its own.
 """

@@ -30,7 +30,7 @@ def _blocking_add(a: int, b: int) -> tuple[int, int]:
 async def test_returns_a_future_resolved_on_the_loop_thread(
     api: ConcurrencyAPI, use_default: bool
 ) -> None:
-    """The seed: the executor returns a Future, not a Task; another thread does
+    """The source text: the executor returns a Future, not a Task; another thread does
     the work and the loop thread is told by a callback."""
     loop_thread = threading.get_ident()
     resolved_on: list[int] = []

@@ -82,7 +82,7 @@ def test_only_shared_adds_ensure_list() -> None:
         assert importlib.import_module(package).__all__ == COMMON_NAMES
 
 
-# -- ensure_list, the seed's listify ------------------------------------------------------
+# -- ensure_list, the source text's listify -----------------------------------------------
 
 
 @given(st.lists(st.integers()))

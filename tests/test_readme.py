@@ -31,13 +31,14 @@ from pathlib import Path
 import pytest
 
 import shared
-from rosetta import library
+from rosetta import claims, library
 
 pytestmark = pytest.mark.concept("library")
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 LANGUAGES = ("python", "text", "sh")
+PACKAGE_DIRS = ("impl_asyncio", "impl_trio", "shared", "rosetta", "tests")
 _SKIP = re.compile(r"<!-- skip: (\S.*?) -->")
 
 #: How a block's ``main`` is run: each statement runs ``main`` from the block's namespace.
@@ -217,3 +218,19 @@ def test_the_packages_run_without_the_cli_extra(tmp_path: Path) -> None:
     done = _run(script, code)
     assert done.returncode == 0, done.stderr
     assert done.stdout == library.OUTPUT + "loaded: []\n"
+
+
+def test_the_source_text_is_named_one_way() -> None:
+    """The README says what the source text is, with the words the site uses; nothing
+    calls it by another name ("the seed", "the book says")."""
+    readme = README.read_text(encoding="utf-8")
+    assert claims.SOURCE_NAME in readme.split("## Quick start")[0]
+    others = re.compile(r"\bthe seed\b|\bseed's\b|as (?:the|some) books? says?", re.IGNORECASE)
+    files = [README, *(p for d in PACKAGE_DIRS for p in (ROOT / d).rglob("*.py"))]
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if others.search(line) and path != Path(__file__)
+    ]
+    assert found == []

@@ -33,7 +33,7 @@ async def test_a_task_is_a_future_with_the_coroutine_result(api: ConcurrencyAPI)
 
 
 async def test_set_result_on_a_task_raises_runtime_error(api: ConcurrencyAPI) -> None:
-    """The seed says "since Python 3.8"; asyncio has refused it since 3.7 (bpo-32363)."""
+    """The source text says "since Python 3.8"; asyncio has refused it since 3.7 (bpo-32363)."""
     async with api.TaskGroup() as tg:
         task = tg.create_task(anyio.lowlevel.checkpoint())
         with pytest.raises(RuntimeError, match="set_result"):
