@@ -63,6 +63,7 @@ from rosetta.concepts import (
 
 __all__ = [
     "CONCEPT_BENCHES",
+    "FROM_A_CHECKOUT",
     "PACKAGE_COLORS",
     "ROOT",
     "STACK_BELOW_PX",
@@ -76,6 +77,7 @@ __all__ = [
     "code_html",
     "fresh_matrix",
     "inline",
+    "is_checkout",
     "load_bench_dir",
     "load_matrix",
     "parse_tests",
@@ -86,6 +88,21 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: README.md and tests/ live here
+
+FROM_A_CHECKOUT = (
+    "run it from a checkout of async-rosetta (git clone, then pip install '.[cli]' "
+    "in it), where tests/ and README.md are"
+)
+
+
+def is_checkout(root: Path) -> bool:
+    """Is *root* a checkout of async-rosetta (not, say, site-packages of an install)?
+
+    The pages cite tests and state which ones assert differences; without the test
+    sources they could only state that there are none, which would be false.
+    """
+    return (root / "tests" / "conftest.py").is_file() and (root / "pyproject.toml").is_file()
+
 
 # One colour per package: the top border of its cells (tests/test_site.py finds them
 # in screenshots to tell side by side from stacked).
@@ -901,11 +918,6 @@ def checks_page(site: Site) -> str:
         "between the packages, as written in its file. Run one with "
         "<code>python -m pytest 'NODE_ID'</code>.</p>",
     ]
-    if not site.tests:
-        out.append(
-            f'<p class="warning">No tests found under <code>{e(site.options.root)}/tests'
-            "</code>: build the site from a checkout.</p>"
-        )
     by_file: dict[str, list[TestFunction]] = {}
     for key in cited:
         test = site.tests.get(key)
@@ -1261,9 +1273,15 @@ def build(options: BuildOptions) -> list[Path]:
 
     Error handling
     --------------
+    :exc:`ValueError` if ``options.root`` is not a checkout (:func:`is_checkout`);
     :exc:`OSError` or :exc:`ValueError` from a matrix file that cannot be read;
     :exc:`RuntimeError` if ``fresh`` and pytest could not run.
     """
+    if not is_checkout(options.root):
+        raise ValueError(
+            f"no test sources under {options.root}: the pages cite the tests and the "
+            f"differences they assert, so the site is built from a checkout; {FROM_A_CHECKOUT}"
+        )
     outdir = options.outdir
     outdir.mkdir(parents=True, exist_ok=True)
     matrix: Matrix | None = None
@@ -1280,7 +1298,7 @@ def build(options: BuildOptions) -> list[Path]:
     site = Site(
         options=options,
         built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        tests=parse_tests(options.root) if (options.root / "tests").is_dir() else {},
+        tests=parse_tests(options.root),
         matrix=matrix,
         runs=runs,
         loose_plots=loose,
@@ -1346,7 +1364,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--readme",
         type=Path,
-        default=ROOT / "README.md",
         metavar="PATH",
         help="the README --update-readme rewrites (default: the checkout's README.md)",
     )
@@ -1357,8 +1374,26 @@ def run(args: argparse.Namespace) -> int:
     if args.outdir is None and not args.update_readme:
         print("async-rosetta site: give OUTDIR, or --update-readme, or both", file=sys.stderr)
         return 2
+    args.readme_default = args.readme is None
+    if args.readme is None:
+        args.readme = ROOT / "README.md"
+    if args.outdir is not None and not is_checkout(ROOT):
+        print(
+            f"async-rosetta site: the pages cite the tests and the differences they assert, "
+            f"and this async-rosetta is installed in {ROOT}, without them: {FROM_A_CHECKOUT}",
+            file=sys.stderr,
+        )
+        return 2
     if args.update_readme:
         readme: Path = args.readme
+        if args.readme_default and not is_checkout(ROOT):
+            print(
+                "async-rosetta site: --update-readme rewrites the README of a checkout, and "
+                f"this async-rosetta is installed in {ROOT}, not run from one: "
+                f"{FROM_A_CHECKOUT}, or name a README with --readme PATH",
+                file=sys.stderr,
+            )
+            return 2
         for name, module in (("claims", claims_module), ("library", library)):
             try:
                 changed = module.update_readme(readme)

@@ -20,6 +20,7 @@ import re
 import select
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -266,6 +267,63 @@ def test_the_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert (out / "index.html").is_file()
     assert main(["site", str(out), "--matrix", str(tmp_path / "missing.json")]) == 2
     assert "missing.json" in capsys.readouterr().err
+
+
+def installed_copy(tmp_path: Path) -> Path:
+    """The four packages alone, as ``pip install`` lays them out: no tests/, no README."""
+    target = tmp_path / "site-packages"
+    for package in ("impl_asyncio", "impl_trio", "shared", "rosetta"):
+        shutil.copytree(
+            ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return target
+
+
+def run_installed(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "rosetta.cli", *args],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(installed_copy(tmp_path))},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["site", "out"], ["site", "out", "--fresh"], ["site", "--update-readme"]],
+    ids=["build", "fresh", "update-readme"],
+)
+def test_from_an_installed_package_the_site_refuses_and_says_why(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """Without the test sources the pages could only claim that no test asserts a
+    difference: the command refuses before writing anything, and says what to do."""
+    result = run_installed(tmp_path, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "installed" in result.stderr
+    assert "from a checkout" in result.stderr
+    assert not (tmp_path / "elsewhere" / "out").exists()
+    if "--update-readme" in args:
+        assert "--readme PATH" in result.stderr
+
+
+def test_from_an_installed_package_update_readme_takes_a_readme(tmp_path: Path) -> None:
+    from rosetta.claims import README_END, README_START
+
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"{library.README_START}\n{library.README_END}\n{README_START}\n{README_END}\n",
+        encoding="utf-8",
+    )
+    result = run_installed(tmp_path, "site", "--update-readme", "--readme", str(readme))
+    assert result.returncode == 0, result.stderr
+    assert library.readme_is_current(readme)
 
 
 def test_docstrings_become_prose_above_the_code() -> None:
