@@ -7,11 +7,14 @@ the module is imported only when its bench runs, so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from rosetta.benchschema import check_output_path
 
 __all__ = ["BENCHES", "Bench", "BenchOptions", "Ticker", "add_parser", "register", "run"]
 
@@ -39,6 +42,7 @@ class Bench:
     name: str
     help: str
     main: Callable[[BenchOptions], int]  # returns the exit status
+    plots: bool = True  # draws a plot (--plot, or beside --json, or in bench-out/)
 
 
 class Ticker:
@@ -84,6 +88,7 @@ register(
         "futures",
         "Future wake-up, resolved await, spawn+join, run_in_executor, memory per task",
         _futures,
+        plots=False,  # five numbers per column: a table says it better than a plot
     )
 )
 
@@ -162,15 +167,50 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "name", choices=sorted(BENCHES), metavar="NAME", help=f"one of: {', '.join(BENCHES)}"
     )
     parser.add_argument(
-        "--json", type=Path, metavar="PATH", dest="json_path", help="also write the rows as JSON"
+        "--json",
+        type=Path,
+        metavar="PATH",
+        dest="json_path",
+        help="also write the rows as JSON to PATH, in an existing directory (default: none)",
     )
-    parser.add_argument("--quick", action="store_true", help="divide all counts by 10 (smoke test)")
     parser.add_argument(
-        "--plot", type=Path, metavar="PATH", dest="plot_path", help="PNG plot (benches that draw)"
+        "--quick",
+        action="store_true",
+        help="divide all counts by 10: a smoke test, marked as such in the JSON (default: off)",
+    )
+    drawing = ", ".join(b.name for b in BENCHES.values() if b.plots)
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PATH",
+        dest="plot_path",
+        help=f"where to draw the PNG plot ({drawing}); default: beside --json, else "
+        "bench-out/bench-NAME.png",
     )
     parser.set_defaults(func=run)
 
 
+def _refusal(bench: Bench, options: BenchOptions) -> str | None:
+    """Why the options cannot work for *bench*, found before it runs for minutes."""
+    if options.plot_path is not None and not bench.plots:
+        drawing = ", ".join(b.name for b in BENCHES.values() if b.plots)
+        return f"--plot: bench {bench.name} draws no plot; the benches that do: {drawing}"
+    if options.json_path is not None:
+        problem = check_output_path("--json", options.json_path)
+        if problem is not None:
+            return problem
+    if options.plot_path is not None:
+        return check_output_path("--plot", options.plot_path, suffix=".png")
+    if bench.plots and options.json_path is not None:
+        return check_output_path("--json (the plot beside it)", options.plot_file(bench.name))
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     options = BenchOptions(json_path=args.json_path, quick=args.quick, plot_path=args.plot_path)
-    return BENCHES[args.name].main(options)
+    bench = BENCHES[args.name]
+    problem = _refusal(bench, options)
+    if problem is not None:
+        print(f"async-rosetta bench {bench.name}: {problem}", file=sys.stderr)
+        return 2
+    return bench.main(options)

@@ -463,7 +463,7 @@ def main(options: BenchOptions) -> int:
     results = measure_all(loads, Console(stderr=True))
     render(results, console)
     if options.json_path is not None:
-        write_json(options.json_path, "c10k", to_rows(results))
+        write_json(options.json_path, "c10k", to_rows(results), quick=options.quick)
         console.print(f"wrote {options.json_path}")
     path = options.plot_file("c10k")
     try:

@@ -1045,7 +1045,7 @@ def main(options: BenchOptions) -> int:
     results = measure_all(loads, budget, Console(stderr=True))
     render(results, console)
     if options.json_path is not None:
-        write_json(options.json_path, "ftp", to_rows(results))
+        write_json(options.json_path, "ftp", to_rows(results), quick=options.quick)
         console.print(f"wrote {options.json_path}")
     path = options.plot_file("ftp")
     try:

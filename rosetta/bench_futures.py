@@ -634,6 +634,11 @@ def to_rows(results: Results) -> list[Row]:
     return rows
 
 
+def count_rows(counts: dict[str, int]) -> list[Row]:
+    """The operations per measurement this run used (a tenth with ``--quick``)."""
+    return [Row("*", key, "operations", count, "ops") for key, count in counts.items()]
+
+
 def _fmt(value: float | None, workload: str) -> str:
     if value is None:
         return "—"
@@ -703,7 +708,12 @@ def main(options: BenchOptions) -> int:
     results = measure_all(options.quick, Console(stderr=True))
     render(results, console, counts)
     if options.json_path is not None:
-        write_json(options.json_path, "futures", to_rows(results))
+        write_json(
+            options.json_path,
+            "futures",
+            [*to_rows(results), *count_rows(counts)],
+            quick=options.quick,
+        )
         console.print(f"wrote {options.json_path}")
     return 1 if results.errors else 0
 

@@ -367,8 +367,7 @@ def main(options: BenchOptions) -> int:
     results = measure_all(options.quick, Console(stderr=True))
     render(results, console)
     if options.json_path is not None:
-        options.json_path.parent.mkdir(parents=True, exist_ok=True)
-        write_json(options.json_path, "io-models", to_rows(results))
+        write_json(options.json_path, "io-models", to_rows(results), quick=options.quick)
         console.print(f"wrote {options.json_path}")
     path = options.plot_file("io-models")
     try:

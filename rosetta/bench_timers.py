@@ -407,7 +407,7 @@ def main(options: BenchOptions) -> int:
     results = measure_all(ticks, Console(stderr=True))
     render(results, console)
     if options.json_path is not None:
-        write_json(options.json_path, "timers", to_rows(results))
+        write_json(options.json_path, "timers", to_rows(results), quick=options.quick)
         console.print(f"wrote {options.json_path}")
     path = options.plot_file("timers")
     try:

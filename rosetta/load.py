@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from rosetta.benchschema import Row, write_json
+from rosetta.benchschema import Row, check_output_path, write_json
 from shared.reactor import raise_fd_limit
 
 if TYPE_CHECKING:
@@ -607,8 +607,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     error = Console(stderr=True)
+    if args.json_path is not None:
+        problem = check_output_path("--json", args.json_path)
+        if problem is not None:  # said now, not after the whole run
+            error.print(f"[red]error:[/] {escape(problem)}", highlight=False)
+            return 2
     try:
         loopback_address(args.host)
     except ValueError as exc:

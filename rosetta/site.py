@@ -157,6 +157,7 @@ class BenchRun:
     machine: dict[str, Any]
     rows: list[Row]
     plots: list[str] = field(default_factory=list)  # paths inside OUTDIR
+    quick: bool = False  # a --quick run; files from before the marker existed have none
 
 
 def load_matrix(path: Path, origin: str | None = None) -> Matrix:
@@ -229,7 +230,12 @@ def load_bench_dir(directory: Path, outdir: Path) -> tuple[list[BenchRun], list[
                 )
                 for r in data["rows"]
             ]
-            runs.append(BenchRun(str(data["bench"]), path, dict(data["machine"]), rows))
+            quick = data.get("quick", False)
+            if not isinstance(quick, bool):
+                raise TypeError(f"'quick' must be true or false, not {quick!r}")
+            runs.append(
+                BenchRun(str(data["bench"]), path, dict(data["machine"]), rows, quick=quick)
+            )
         except (ValueError, KeyError, TypeError) as exc:
             print(f"async-rosetta site: skipped {path}: not bench JSON ({exc})", file=sys.stderr)
     loose: list[str] = []
@@ -668,6 +674,16 @@ def _machine_line(run: BenchRun) -> str:
     )
 
 
+def _quick_label(run: BenchRun) -> str:
+    if not run.quick:
+        return ""
+    return (
+        f'<p class="warning quick"><strong>A <code>--quick</code> run</strong>: '
+        f"{e(run.source.name)} used a tenth of the counts, a smoke test of the bench, not a "
+        "measurement. Run it without <code>--quick</code> for figures to compare.</p>"
+    )
+
+
 def bench_table(run: BenchRun, workloads: Sequence[str] | None) -> str:
     """One row per (workload, column), grouped by workload; one column per (metric, unit),
     and the ``ratio_vs_*`` rows of the schema in one column of their own."""
@@ -757,6 +773,7 @@ def _concept_bench(site: Site, concept: Concept) -> str:
         return "".join(out)
     for run_ in runs:
         out.append(f'<p class="machine">{e(run_.source.name)}: {_machine_line(run_)}</p>')
+        out.append(_quick_label(run_))
         out.append(bench_table(run_, workloads))
         out.append(_figures(run_.plots, f"bench {name}"))
     out.append("</section>")
@@ -1043,6 +1060,7 @@ def _index_bench(site: Site) -> str:
             f'<p class="machine">{e(run_.source.name)}: {len(run_.rows)} rows. '
             f"{_machine_line(run_)}.{where}</p>"
         )
+        out.append(_quick_label(run_))
         if not concepts:
             out.append(bench_table(run_, None))
         out.append(_figures(run_.plots, f"bench {run_.name}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,8 @@ import pytest
 from rosetta.columns import column_names
 
 pytestmark = pytest.mark.concept("cli")
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -105,11 +108,14 @@ def test_bench_futures_writes_the_one_bench_schema(tmp_path: Path) -> None:
     result = run_cli("bench", "futures", "--quick", "--json", str(out), timeout=240)
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
-    assert set(data) == {"bench", "machine", "rows"}
+    assert set(data) == {"bench", "machine", "rows", "quick"}
     assert data["bench"] == "futures"
+    assert data["quick"] is True
+    counts = {row["workload"]: row["value"] for row in data["rows"] if row["column"] == "*"}
+    assert counts["wakeup"] == 5_000  # a tenth of the full run's 50,000
     assert data["machine"]["cores"] >= 1
-    rows = data["rows"]
-    assert {tuple(sorted(row)) for row in rows} == {
+    rows = [row for row in data["rows"] if row["column"] != "*"]
+    assert {tuple(sorted(row)) for row in data["rows"]} == {
         ("column", "metric", "unit", "value", "workload")
     }
     measured = {(row["column"], row["workload"]) for row in rows if row["metric"] == "time_per_op"}
@@ -117,3 +123,35 @@ def test_bench_futures_writes_the_one_bench_schema(tmp_path: Path) -> None:
         for workload in ("wakeup", "resolved", "spawn", "executor"):
             assert (name, workload) in measured
     assert all(row["value"] > 0 for row in rows if row["metric"] == "time_per_op")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "timers", "--json", "/nonexistent/t.json"], "directory /nonexistent does not"),
+        (["bench", "c10k", "--plot", "/nonexistent/t.png"], "directory /nonexistent does not"),
+        (["bench", "io-models", "--plot", "plot.svg"], "must end in .png"),
+        (["bench", "ftp", "--json", "."], "is a directory"),
+        (["bench", "futures", "--plot", "x.png"], "bench futures draws no plot"),
+        (["load", "--port", "1", "--json", "/nonexistent/l.json"], "directory /nonexistent does"),
+    ],
+)
+def test_bad_output_paths_are_refused_before_any_work(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    """A bench runs for minutes; a path it cannot write is refused first, not after."""
+    result = subprocess.run(
+        [sys.executable, "-m", "rosetta.cli", *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in " ".join(result.stderr.split())  # rich may wrap the line
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # no table: nothing was measured
+    assert not Path("/nonexistent").exists()
+    assert list(tmp_path.iterdir()) == []  # not even bench-out/

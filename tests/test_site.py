@@ -212,6 +212,31 @@ def test_without_results_the_pages_say_how_to_produce_them(tmp_path: Path) -> No
     assert "async-rosetta bench futures --json" in (tmp_path / "futures.html").read_text()
 
 
+def test_quick_runs_are_labelled_and_old_files_still_read(tmp_path: Path) -> None:
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    write_json(bench / "timers.json", "timers", [Row("asyncio", "idle/timer", "x", 1, "ms")])
+    write_json(
+        bench / "futures.json",
+        "futures",
+        [Row("asyncio", "wakeup", "time_per_op", 8.25, "us")],
+        quick=True,
+    )
+    old = bench / "c10k.json"  # written before the marker existed: no "quick" key
+    write_json(old, "c10k", [Row("asyncio", "storm", "connections_ok", 10, "conn")])
+    document = json.loads(old.read_text(encoding="utf-8"))
+    del document["quick"]
+    old.write_text(json.dumps(document), encoding="utf-8")
+    out = tmp_path / "site"
+    build(BuildOptions(out, bench_dir=bench))
+    label = "A <code>--quick</code> run"
+    assert label in (out / "futures.html").read_text(encoding="utf-8")
+    assert label not in (out / "timers.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.count(label) == 1  # futures, not timers nor the old c10k file
+    assert "c10k.json" in index
+
+
 def test_the_library_page_is_the_readmes_section(site_dir: Path) -> None:
     text = (site_dir / "library.html").read_text(encoding="utf-8")
     assert "Use <code>shared</code> in your own code" in text
