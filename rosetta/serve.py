@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import getpass
 import importlib
 import ipaddress
 import math
@@ -224,7 +225,8 @@ def _add_ftp_parser(servers: argparse._SubParsersAction[argparse.ArgumentParser]
     ftp.add_argument(
         "--hash-password",
         action="store_true",
-        help="read a password on stdin, print its scrypt hash for --user, and exit",
+        help="ask for a password (on a terminal: twice, not echoed; else one line of stdin), "
+        "print its scrypt hash for --user, and exit",
     )
     ftp.set_defaults(func=run_ftp, parser=ftp)
 
@@ -233,9 +235,19 @@ def run_ftp(args: argparse.Namespace) -> int:
     """``serve ftp``: check the arguments that depend on each other, then :func:`run`."""
     parser: argparse.ArgumentParser = args.parser
     if args.hash_password:
-        password = sys.stdin.readline().rstrip("\r\n")
+        if sys.stdin.isatty():
+            # A terminal: prompt without echo, twice, as passwd does; a pipe is read as is.
+            try:
+                password = getpass.getpass("Password: ")
+                again = getpass.getpass("The same password again: ")
+            except EOFError:
+                parser.error("--hash-password: no password given")
+            if password != again:
+                parser.error("--hash-password: the two passwords differ; nothing was hashed")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            parser.error("--hash-password: no password on stdin")
+            parser.error("--hash-password: no password given (an empty one is not accepted)")
         print(hash_password(password))
         return 0
     if args.impl is None or args.root is None:
