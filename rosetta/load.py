@@ -506,9 +506,10 @@ def render(result: LoadResult, console: Console, column: str) -> None:
 
     config = result.config
     connect = "storm" if config.connect_rate is None else f"{config.connect_rate:g}/s"
+    host = f"[{config.host}]" if ":" in config.host else config.host  # IPv6 as in a URL
     table = Table(
         title=f"load {column}: {config.connections:,} connections x {config.size:,} B, "
-        f"{config.duration:g} s, connect {connect}, {config.host}:{config.port}"
+        f"{config.duration:g} s, connect {connect}, {host}:{config.port}"
     )
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -568,13 +569,34 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--host", default="127.0.0.1", help="loopback address (default: %(default)s)"
     )
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--connections", type=positive_int, default=100, metavar="N")
-    parser.add_argument("--duration", type=positive_float, default=10.0, metavar="T")
-    parser.add_argument("--size", type=positive_int, default=1024, metavar="M", help="bytes")
+    parser.add_argument("--port", type=int, required=True, help="the server's port")
+    parser.add_argument(
+        "--connections",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="connections to open (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=positive_float,
+        default=10.0,
+        metavar="T",
+        help="seconds of request/response (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--size",
+        type=positive_int,
+        default=1024,
+        metavar="M",
+        help="bytes per message (default: %(default)s)",
+    )
     opening = parser.add_mutually_exclusive_group()
     opening.add_argument(
-        "--connect-rate", type=positive_float, metavar="R", help="connects per second"
+        "--connect-rate",
+        type=positive_float,
+        metavar="R",
+        help="connects per second (default: none, every connect at once, as --storm)",
     )
     opening.add_argument("--storm", action="store_true", help="every connect at once (the default)")
     parser.add_argument(
@@ -596,9 +618,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--server-pid",
         type=positive_int,
         metavar="PID",
-        help="read the server's CPU and RSS from /proc/PID; pin it to a core of its own",
+        help="read the server's CPU and RSS from /proc/PID; pin it to a core of its own "
+        "(default: none, no server figures)",
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", dest="json_path")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="PATH",
+        dest="json_path",
+        help="also write the rows as JSON to PATH, in an existing directory (default: none)",
+    )
     parser.add_argument(
         "--label", default="server", help="the column name in the output (default: %(default)s)"
     )

@@ -27,6 +27,7 @@ from rosetta.concepts import (
     load_sources,
     row_names,
 )
+from rosetta.tour import MIN_WIDTH, width
 
 __all__ = ["MIN_SIDE_BY_SIDE_WIDTH", "add_parser", "render", "run"]
 
@@ -48,10 +49,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("concept", nargs="?", metavar="CONCEPT", help="e.g. futures")
     parser.add_argument(
         "--width",
-        type=int,
+        type=width,
         metavar="N",
-        help=f"render N columns wide (default: the terminal's; side by side from "
-        f"{MIN_SIDE_BY_SIDE_WIDTH})",
+        help=f"render N >= {MIN_WIDTH} columns wide (default: the terminal's; side by side "
+        f"from {MIN_SIDE_BY_SIDE_WIDTH})",
     )
     parser.add_argument("--line-numbers", action="store_true", help="number lines as in the files")
     parser.set_defaults(func=run)

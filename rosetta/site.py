@@ -1360,7 +1360,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--matrix",
         type=Path,
         metavar="PATH",
-        help="test matrix results written by `python -m pytest --matrix-json PATH`",
+        help="test matrix results written by `python -m pytest --matrix-json PATH` "
+        "(default: none; the index says how to make them)",
     )
     source.add_argument(
         "--fresh",
@@ -1371,7 +1372,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--bench",
         type=Path,
         metavar="DIR",
-        help="a directory of `async-rosetta bench NAME --json` files and their PNG plots",
+        help="a directory of `async-rosetta bench NAME --json` files and their PNG plots "
+        "(default: none; the pages say how to make them)",
     )
     parser.add_argument(
         "--update-readme",

@@ -718,9 +718,8 @@ def _listen(host: str, port: int) -> socket.socket:
         try:
             listener.bind((host, port))
         except OSError as exc:
-            raise OSError(
-                exc.errno, f"cannot listen on {host} port {port}: {exc.strerror}"
-            ) from exc
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            raise OSError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from exc
         listener.listen(listen_backlog())
         listener.setblocking(False)
     except BaseException:

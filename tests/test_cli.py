@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from rosetta import cli
 from rosetta.columns import column_names
 
 pytestmark = pytest.mark.concept("cli")
 
 ROOT = Path(__file__).resolve().parent.parent
+COMMAND = [sys.executable, "-m", "rosetta.cli"]
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -96,6 +102,14 @@ def test_tour_runs_every_column_and_marks_no_unexpected_difference() -> None:
     assert result.stderr == ""
 
 
+def test_tour_prints_its_legend_before_the_first_table() -> None:
+    result = run_cli("tour", "--concept", "futures", "--width", "200")
+    assert result.returncode == 0, result.stderr
+    legend = result.stdout.index("differs from asyncio, as the scenario explains")
+    first_table = result.stdout.index("┌")
+    assert legend < first_table
+
+
 def test_bench_unknown_name_exits_2() -> None:
     result = run_cli("bench", "nosuchbench")
     assert result.returncode == 2
@@ -155,3 +169,88 @@ def test_bad_output_paths_are_refused_before_any_work(
     assert result.stdout == ""  # no table: nothing was measured
     assert not Path("/nonexistent").exists()
     assert list(tmp_path.iterdir()) == []  # not even bench-out/
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                yield from _subparsers(sub)
+
+
+def test_every_option_says_its_default_or_that_it_is_required() -> None:
+    undocumented = [
+        f"{parser.prog} {'/'.join(action.option_strings)}"
+        for parser in _subparsers(cli.build_parser())
+        for action in parser._actions
+        if action.option_strings
+        and action.nargs != 0  # a flag: off unless given
+        and not action.required
+        and "default" not in (action.help or "")
+        and "(required)" not in (action.help or "")
+    ]
+    assert undocumented == []
+
+
+def test_required_options_are_shown_as_required_in_the_usage() -> None:
+    usage = run_cli("serve", "ftp", "--help").stdout
+    assert "serve ftp --impl IMPL --root DIR [options]" in usage  # unless --hash-password
+    assert "[--impl" not in usage
+    assert "[--root" not in usage
+    for parser in _subparsers(cli.build_parser()):
+        usage = parser.format_usage()
+        for action in parser._actions:
+            required = action.required or "(required)" in (action.help or "")
+            if required and action.option_strings:
+                flag = action.option_strings[-1]
+                assert flag in usage, (parser.prog, flag)
+                assert f"[{flag}" not in usage, (parser.prog, usage)
+
+
+@pytest.mark.parametrize(("command", "width"), [("tour", "0"), ("show", "-5"), ("tour", "x")])
+def test_a_useless_width_is_refused(command: str, width: str) -> None:
+    result = run_cli(command, "--width", width)
+    assert result.returncode == 2
+    assert "--width" in result.stderr
+    assert ">= 40" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("impl", ["asyncio", "trio", "shared-asyncio", "reactor-epoll"])
+def test_serve_names_the_host_it_cannot_bind(impl: str) -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
+    result = run_cli("serve", "echo", "--impl", impl, "--host", "192.0.2.1", "--port", "0")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot listen on 192.0.2.1:0: "), result.stderr
+    assert "Errno" not in result.stderr
+
+
+@pytest.mark.parametrize("impl", ["asyncio", "trio", "shared-trio", "reactor-epoll"])
+def test_an_ipv6_address_is_printed_in_brackets(impl: str) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with subprocess.Popen(
+        [*COMMAND, "serve", "echo", "--impl", impl, "--host", "::1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            assert re.fullmatch(r"listening on \[::1\]:[1-9][0-9]*\n", line), line
+            port = int(line.rsplit(":", 1)[1])
+            with socket.create_connection(("::1", port), timeout=10) as client:
+                client.sendall(b"ping")
+                assert client.recv(4) == b"ping"
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=15)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.communicate()
+    assert server.returncode == 0

@@ -99,7 +99,11 @@ def test_hash_password_in_a_terminal_refuses_two_different_passwords() -> None:
         (["--impl", "asyncio", "--root", ".", "--passive-ports", "3000"], "FIRST-LAST"),
         (["--impl", "asyncio", "--root", ".", "--user", "alice:secret"], "NAME:HASH"),
         (["--impl", "asyncio", "--root", ".", "--masquerade", "::1"], "IPv4 addresses only"),
-        (["--impl", "asyncio", "--root", ".", "--idle-timeout", "0"], "> 0"),
+        (["--impl", "asyncio", "--root", ".", "--idle-timeout", "0"], "seconds > 0; got 0"),
+        (["--impl", "asyncio", "--root", ".", "--data-timeout", "-1"], "seconds > 0; got -1"),
+        (["--impl", "asyncio", "--root", ".", "--passive-timeout", "inf"], "finite"),
+        (["--impl", "asyncio", "--root", ".", "--no-anonymous"], "--no-anonymous without --user"),
+        (["--impl", "asyncio", "--root", ".", "--write"], "--write without --user"),
         (["--impl", "asyncio", "--root", ".", "--max-per-address", "0"], ">= 1"),
     ],
 )
