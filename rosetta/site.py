@@ -45,7 +45,7 @@ from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
 from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
 
 from rosetta import claims as claims_module
-from rosetta import library
+from rosetta import library, rst
 from rosetta.bench import BENCHES
 from rosetta.benchschema import Row
 from rosetta.claims import CLAIMS, SECTIONS, SOURCE_NAME, SOURCE_TEXT, Check, Claim
@@ -374,8 +374,6 @@ def parse_tests(root: Path) -> dict[str, TestFunction]:
 _CODE_SPAN = re.compile(r"(:[a-z]+:`~?[^`]+`|``[^`]+``|`[^`]+`)")
 _STRONG = re.compile(r"\*\*([^*\s][^*]*?)\*\*")
 _EMPHASIS = re.compile(r"(?<![\w*])\*([^*\s][^*]*?)(?<!\s)\*(?![\w*])")
-_BULLET = re.compile(r"^\s*(?:[*-]|\d+\.)\s+")
-_UNDERLINE = re.compile(r"^(-{3,}|={3,}|~{3,})$")
 
 
 def e(text: object) -> str:
@@ -396,39 +394,11 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
-def prose(doc: str) -> str:
-    """A docstring as HTML: paragraphs, bullet lists, reST section titles; tables and
-    indented blocks stay preformatted."""
-    out: list[str] = []
-    for block in re.split(r"\n\s*\n", doc.strip()):
-        lines = block.splitlines()
-        if len(lines) >= 2 and _UNDERLINE.match(lines[1].strip()):
-            out.append(f"<h4>{inline(lines[0].strip())}</h4>")
-            lines = lines[2:]
-            if not lines:
-                continue
-        if any(line.lstrip().startswith(("===", "+--", "|")) for line in lines) or all(
-            line.startswith(" ") for line in lines
-        ):
-            out.append(f"<pre>{e(chr(10).join(lines))}</pre>")
-            continue
-        items: list[list[str]] = []
-        paragraph: list[str] = []
-        for line in lines:
-            if _BULLET.match(line):
-                if paragraph:
-                    out.append(f"<p>{inline(' '.join(paragraph))}</p>")
-                    paragraph = []
-                items.append([_BULLET.sub("", line)])
-            elif items:
-                items[-1].append(line.strip())
-            else:
-                paragraph.append(line.strip())
-        if paragraph:
-            out.append(f"<p>{inline(' '.join(paragraph))}</p>")
-        if items:
-            out.append("<ul>" + "".join(f"<li>{inline(' '.join(i))}</li>" for i in items) + "</ul>")
-    return "\n".join(out)
+def prose(doc: str, *, id_prefix: str = "") -> str:
+    """A docstring as HTML: reStructuredText through docutils (:mod:`rosetta.rst`), so
+    roles, lists, tables and sections render as such. *id_prefix* keeps the ids of
+    several docstrings on one page apart."""
+    return rst.to_html(doc, id_prefix=id_prefix)
 
 
 def _token_class(ttype: Any) -> str:
@@ -609,7 +579,8 @@ def _cell(concept: Concept, source: ModuleSource, row: str | None) -> str:
         f'<a href="{href}"><code>{e(location)}</code></a></p>',
     ]
     if doc:
-        parts.append(f'<div class="doc">{prose(doc)}</div>')
+        ids = f"{package.name}-{row or 'module'}-"
+        parts.append(f'<div class="doc">{prose(doc, id_prefix=ids)}</div>')
     elif row is None:
         parts.append('<p class="missing">(no module docstring)</p>')
     if code is not None:
@@ -637,7 +608,8 @@ def _differences(site: Site, concept: Concept) -> str:
         out.append(f'<article class="difference" id="differs-{e(test.name)}">')
         out.append(f"<h3>{e(heading[:1].upper() + heading[1:])}</h3>")
         if test.docstring:
-            out.append(f'<div class="doc">{prose(test.docstring)}</div>')
+            doc = prose(test.docstring, id_prefix=f"{test.name}-")
+            out.append(f'<div class="doc">{doc}</div>')
         for expected in test.expected:
             out.append('<div class="table-wrap"><table class="expected"><thead><tr>')
             out.append("".join(f"<th>{e(labels.get(k, k))}</th>" for k, _ in expected))
@@ -1198,6 +1170,12 @@ td.ratios { font-size: .85rem; font-variant-numeric: tabular-nums; }
   color: var(--muted); margin: .7rem 0 .15rem; }
 .doc pre { font-size: .75rem; overflow-x: auto; background: var(--soft); padding: .4rem;
   border-radius: 4px; }
+.doc .literal { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono",
+  monospace; font-size: .88em; background: var(--soft); padding: .05em .3em; border-radius: 4px; }
+.doc table { width: 100%%; font-size: .8rem; margin: .4rem 0; }
+.doc th, .doc td { padding: .2rem .35rem; overflow-wrap: anywhere; }
+.doc th p, .doc td p { margin: 0; }
+.doc section { margin: 0; }
 .hl { border-radius: 4px; margin: .4rem 0 0; }
 .hl pre { margin: 0; padding: .5rem .6rem; font-size: 12.5px; line-height: 1.45;
   white-space: pre-wrap; overflow-wrap: anywhere; }
