@@ -719,7 +719,8 @@ def _listen(host: str, port: int) -> socket.socket:
             listener.bind((host, port))
         except OSError as exc:
             where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            raise OSError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from exc
+            reason = f"port {port} is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            raise OSError(exc.errno, f"cannot listen on {where}: {reason}") from exc
         listener.listen(listen_backlog())
         listener.setblocking(False)
     except BaseException:

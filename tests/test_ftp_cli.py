@@ -43,7 +43,7 @@ def test_hash_password_reads_stdin() -> None:
 
 def _in_a_terminal(answers: list[bytes]) -> tuple[int, bytes]:
     """Run ``serve ftp --hash-password`` with a pseudo-terminal as its controlling
-    terminal; answer each prompt (a line ending in ': ') with the next of *answers*.
+    terminal; answer each prompt (output ending in ': ') with the next of *answers*.
     Returns the exit status and everything the terminal showed."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: exec at once, nothing else
@@ -61,8 +61,9 @@ def _in_a_terminal(answers: list[bytes]) -> tuple[int, bytes]:
             if not chunk:
                 break
             shown += chunk
-            # getpass turns echo off before it writes the prompt: only then answer.
-            if pending and shown.rstrip().endswith(b":"):
+            # getpass turns echo off before it writes the prompt ("...: "): only then answer.
+            # Not after the newline that follows an answer, while echo is back on.
+            if pending and shown.endswith(b": "):
                 os.write(fd, pending.pop(0) + b"\n")
     finally:
         os.close(fd)
