@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Gener
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from socket import socket
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
     from common.ftp import Users
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConcurrencyAPI",
+    "Gather",
     "FutureLike",
     "TaskGroupLike",
     "CancelScopeLike",
@@ -44,6 +45,12 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+T4 = TypeVar("T4")
+T5 = TypeVar("T5")
+T6 = TypeVar("T6")
 
 
 class FutureLike(Protocol[T]):
@@ -73,6 +80,153 @@ class TaskGroupLike(Protocol):
     ) -> FutureLike[T]: ...
 
 
+class Gather(Protocol):
+    """``gather``, with the overloads each package declares (typeshed's for ``asyncio.gather``):
+    a tuple per arity up to six, a list beyond; ``T | BaseException`` with
+    *return_exceptions*."""
+
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self, aw1: Awaitable[T1], /, *, return_exceptions: Literal[False] = False
+    ) -> Awaitable[tuple[T1]]: ...
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        /,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> Awaitable[tuple[T1, T2]]: ...
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        aw3: Awaitable[T3],
+        /,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> Awaitable[tuple[T1, T2, T3]]: ...
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        aw3: Awaitable[T3],
+        aw4: Awaitable[T4],
+        /,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> Awaitable[tuple[T1, T2, T3, T4]]: ...
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        aw3: Awaitable[T3],
+        aw4: Awaitable[T4],
+        aw5: Awaitable[T5],
+        /,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> Awaitable[tuple[T1, T2, T3, T4, T5]]: ...
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        aw3: Awaitable[T3],
+        aw4: Awaitable[T4],
+        aw5: Awaitable[T5],
+        aw6: Awaitable[T6],
+        /,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> Awaitable[tuple[T1, T2, T3, T4, T5, T6]]: ...
+    @overload
+    def __call__(  # type: ignore[overload-overlap]
+        self, *aws: Awaitable[T], return_exceptions: Literal[False] = False
+    ) -> Awaitable[list[T]]: ...
+    @overload
+    def __call__(
+        self, aw1: Awaitable[T1], /, *, return_exceptions: bool
+    ) -> Awaitable[tuple[T1 | BaseException]]: ...
+    @overload
+    def __call__(
+        self, aw1: Awaitable[T1], aw2: Awaitable[T2], /, *, return_exceptions: bool
+    ) -> Awaitable[tuple[T1 | BaseException, T2 | BaseException]]: ...
+    @overload
+    def __call__(
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        aw3: Awaitable[T3],
+        /,
+        *,
+        return_exceptions: bool,
+    ) -> Awaitable[tuple[T1 | BaseException, T2 | BaseException, T3 | BaseException]]: ...
+    @overload
+    def __call__(
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        aw3: Awaitable[T3],
+        aw4: Awaitable[T4],
+        /,
+        *,
+        return_exceptions: bool,
+    ) -> Awaitable[
+        tuple[T1 | BaseException, T2 | BaseException, T3 | BaseException, T4 | BaseException]
+    ]: ...
+    @overload
+    def __call__(
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        aw3: Awaitable[T3],
+        aw4: Awaitable[T4],
+        aw5: Awaitable[T5],
+        /,
+        *,
+        return_exceptions: bool,
+    ) -> Awaitable[
+        tuple[
+            T1 | BaseException,
+            T2 | BaseException,
+            T3 | BaseException,
+            T4 | BaseException,
+            T5 | BaseException,
+        ]
+    ]: ...
+    @overload
+    def __call__(
+        self,
+        aw1: Awaitable[T1],
+        aw2: Awaitable[T2],
+        aw3: Awaitable[T3],
+        aw4: Awaitable[T4],
+        aw5: Awaitable[T5],
+        aw6: Awaitable[T6],
+        /,
+        *,
+        return_exceptions: bool,
+    ) -> Awaitable[
+        tuple[
+            T1 | BaseException,
+            T2 | BaseException,
+            T3 | BaseException,
+            T4 | BaseException,
+            T5 | BaseException,
+            T6 | BaseException,
+        ]
+    ]: ...
+    @overload
+    def __call__(
+        self, *aws: Awaitable[T], return_exceptions: bool
+    ) -> Awaitable[list[T | BaseException]]: ...
+
+
 class ConcurrencyAPI(Protocol):
     """A package of async-rosetta: ``impl_asyncio``, ``impl_trio`` or ``shared``."""
 
@@ -88,9 +242,8 @@ class ConcurrencyAPI(Protocol):
     def InvalidStateError(self) -> type[Exception]: ...
 
     def ensure_future(self, obj: Any, /, *, task_group: Any = None) -> FutureLike[Any]: ...
-    def gather(
-        self, *aws: Awaitable[Any], return_exceptions: bool = False
-    ) -> Awaitable[list[Any]]: ...
+    @property
+    def gather(self) -> Gather: ...
     def run_in_executor(
         self, executor: Executor | None, fn: Callable[..., T], /, *args: Any
     ) -> FutureLike[T]: ...

@@ -5,6 +5,7 @@ I/O models differ in how they *wait* for a listener to become readable; what the
 do once it is readable is plain socket code, written once here:
 
 * :func:`open_listener` binds and listens, naming the port when it is in use;
+* :func:`host_port` writes an address the way every message here does;
 * :func:`listen_backlog` is the largest backlog the kernel takes;
 * :func:`accept_ready` accepts until ``EAGAIN`` with one policy for failures;
 * :func:`refuse` tells a connection over a limit why it is closed (:data:`BUSY`);
@@ -32,6 +33,7 @@ __all__ = [
     "RESOURCE_ERRNOS",
     "RESOURCE_PAUSE",
     "accept_ready",
+    "host_port",
     "listen_backlog",
     "listener_address",
     "open_listener",
@@ -85,6 +87,11 @@ def raise_fd_limit() -> int:
     return soft
 
 
+def host_port(host: str, port: int) -> str:
+    """``HOST:PORT``, an IPv6 address in brackets (``[::1]:2121``) as in a URL."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def listener_address(host: str, port: int) -> AddressInfo:
     """A ``getaddrinfo``-shaped entry for *host* without a lookup: IPv6 if it has a colon.
 
@@ -104,8 +111,8 @@ def open_listener(
     --------------
     A port in use raises :exc:`OSError` with ``errno.EADDRINUSE`` and the message
     ``cannot listen on HOST:PORT: port PORT is in use``; any other failure to bind
-    raises :exc:`OSError` with its errno and a message naming the host and port. The
-    socket is closed on every failure.
+    raises :exc:`OSError` with its errno and a message naming the host and port
+    (:func:`host_port`: an IPv6 host in brackets). The socket is closed on every failure.
     """
     family, kind, proto, _, address = address_info
     sock = socket.socket(family, kind, proto)
@@ -118,7 +125,8 @@ def open_listener(
                 reason = f"port {port} is in use"
             else:
                 reason = exc.strerror or str(exc)
-            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
+            where = host_port(host, port)
+            raise OSError(exc.errno, f"cannot listen on {where}: {reason}") from None
         sock.listen(backlog)
         sock.setblocking(blocking)
     except BaseException:

@@ -14,6 +14,7 @@ never has.)
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -32,6 +33,11 @@ def run_in_executor(
     --------------
     An exception raised by *fn* is set on the returned Future and raised where
     it is awaited. Cancelling the Future cancels the work only if it has not
-    started; a running thread cannot be interrupted.
+    started; a running thread cannot be interrupted. A coroutine function (or a
+    coroutine) raises :exc:`TypeError` at once: on a thread it would only make a
+    coroutine object that nothing awaits.
     """
+    if inspect.iscoroutine(fn) or inspect.iscoroutinefunction(fn):
+        # asyncio's own message; asyncio checks only in debug mode, uvloop always.
+        raise TypeError("coroutines cannot be used with run_in_executor()")
     return asyncio.get_running_loop().run_in_executor(executor, fn, *args)

@@ -19,6 +19,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import functools
+import inspect
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -52,7 +53,12 @@ def run_in_executor(executor: Executor | None, fn: Callable[..., T], /, *args: A
     cancels work that has not started on an executor; a running thread cannot
     be interrupted, and its result is dropped. If the Trio run has ended when
     the thread finishes, the result has nowhere to go and is dropped too.
+    A coroutine function (or a coroutine) raises :exc:`TypeError` at once, as
+    asyncio does in debug mode and uvloop always: on a thread it would only make a
+    coroutine object that nothing awaits.
     """
+    if inspect.iscoroutine(fn) or inspect.iscoroutinefunction(fn):
+        raise TypeError("coroutines cannot be used with run_in_executor()")
     future: Future[T] = Future()
     token = trio.lowlevel.current_trio_token()
     call = functools.partial(contextvars.copy_context().run, fn, *args)

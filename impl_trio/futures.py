@@ -2,7 +2,7 @@
 
 Trio has no Future: its answer to "wait for a value someone else produces" is a
 :class:`trio.Event` plus a place to put the value, or a memory channel. This
-module builds the seed's Future from exactly those parts so it lines up with
+module builds asyncio's Future from exactly those parts so it lines up with
 :class:`asyncio.Future`:
 
 * PENDING → FINISHED (``set_result`` / ``set_exception``, stored as an

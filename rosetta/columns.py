@@ -267,10 +267,15 @@ class Column:
     def run(self, fn: Callable[..., Awaitable[T]], *args: Any, debug: bool = False) -> T:
         """Run ``fn(*args)`` to completion in a fresh event loop of this column.
 
-        Error handling: :exc:`RuntimeError` if the column needs uvloop and it is missing.
+        Error handling: :exc:`ModuleNotFoundError` (``name="uvloop"``) if the column needs
+        uvloop and it is missing; the command line turns it into "install the cli extra".
         """
         if not self.available:
-            raise RuntimeError(f"column {self.name!r} needs uvloop: pip install uvloop")
+            raise ModuleNotFoundError(
+                f"column {self.name!r} needs uvloop, from the 'cli' extra: "
+                "pip install 'async-rosetta[cli]'",
+                name="uvloop",
+            )
 
         async def main() -> T:
             return await fn(*args)

@@ -185,7 +185,7 @@ CONCEPTS: tuple[Concept, ...] = (
         name="ftp",
         title="An FTP server: one sans-I/O core, three thin shells, ABOR as cancellation",
         summary=(
-            "The seed's C10k problem names FTP. The protocol is written once, in the "
+            "The source text's C10k problem names FTP. The protocol is written once, in the "
             "manner of h11: common/ftp's Connection takes the control connection's "
             "bytes and hands back actions (a reply to send, a listener to open, a file "
             "to move, a password to check off the loop), with no socket and no await "
@@ -287,7 +287,8 @@ def parse_module(package: Package, path: Path) -> ModuleSource:
 
     A segment runs from the comment block directly above the statement (a comment
     often says why an alias exists) and its decorators, through the statement, and
-    for an assignment through the string right below it (an attribute docstring).
+    for an assignment through the string right below it (an attribute docstring);
+    a function's ``@overload`` stubs and its implementation make one segment.
 
     Error handling
     --------------
@@ -309,7 +310,17 @@ def parse_module(package: Package, path: Path) -> ModuleSource:
         while start > 1 and lines[start - 2].lstrip().startswith("#"):
             start -= 1
         end = node.end_lineno or node.lineno
-        following = tree.body[index + 1] if index + 1 < len(tree.body) else None
+        after = index + 1
+        # An @overload stub is followed by the other stubs and the implementation, all
+        # bound to the same name: they are one definition, shown together.
+        while (
+            after < len(tree.body)
+            and isinstance(tree.body[after], ast.FunctionDef | ast.AsyncFunctionDef)
+            and _bound_names(tree.body[after]) == wanted
+        ):
+            end = tree.body[after].end_lineno or end
+            after += 1
+        following = tree.body[after] if after < len(tree.body) else None
         if (
             isinstance(node, ast.Assign | ast.AnnAssign)
             and following is not None

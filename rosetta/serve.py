@@ -27,7 +27,8 @@ own, no grace period (they stop at once). All use the listen backlog
 ``min(65535, net.core.somaxconn)``.
 
 Output contract (the load generator and ``bench c10k`` parse it): once the server
-listens, exactly one line ``listening on HOST:PORT`` on stdout, flushed. SIGINT or
+listens, exactly one line ``listening on HOST:PORT`` on stdout, flushed (an IPv6
+HOST in brackets). SIGINT or
 SIGTERM shuts the server down gracefully (``--grace`` seconds for open
 connections; the reactor stops at once) and the process exits 0. The soft
 ``RLIMIT_NOFILE`` is raised to the hard limit first.
@@ -35,8 +36,9 @@ connections; the reactor stops at once) and the process exits 0. The soft
 Error handling
 --------------
 A port in use: exit status 1 and ``error: cannot listen on HOST:PORT: port PORT is
-in use`` on stderr; any other failure to listen: status 1 and the error. An
-unknown ``--impl``: argparse's exit status 2 with the list of choices.
+in use`` on stderr; any other failure to listen: status 1 and ``error: cannot
+listen on HOST:PORT: REASON``. An IPv6 HOST is written in brackets (``[::1]:2121``).
+An unknown ``--impl``: argparse's exit status 2 with the list of choices.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import getpass
 import ipaddress
 import math
 import os
@@ -56,10 +59,10 @@ from typing import Any, cast
 
 from common.ftp import Config, User, Users, hash_password
 from common.ftp_support import ServerOptions
-from common.listeners import raise_fd_limit
+from common.listeners import host_port, raise_fd_limit
 from rosetta.columns import Column, column_names, get_column
 
-__all__ = ["FTP_IMPLS", "IMPLS", "add_parser", "raise_fd_limit", "run", "run_ftp"]
+__all__ = ["FTP_IMPLS", "IMPLS", "add_parser", "host_port", "raise_fd_limit", "run", "run_ftp"]
 
 IMPLS: tuple[str, ...] = (
     *column_names(),
@@ -78,7 +81,7 @@ Announce = Callable[[str, int], None]
 
 
 def _announce(host: str, port: int) -> None:
-    print(f"listening on {host}:{port}", flush=True)
+    print(f"listening on {host_port(host, port)}", flush=True)
 
 
 def _port(text: str) -> int:
@@ -120,13 +123,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="the echo server of one implementation",
         description="Echo every byte back. Prints 'listening on HOST:PORT' once ready.",
     )
-    echo.add_argument("--impl", required=True, choices=IMPLS, help="which server to run")
+    echo.add_argument(
+        "--impl",
+        required=True,
+        choices=IMPLS,
+        metavar="IMPL",
+        help=f"which server to run, one of: {', '.join(IMPLS)}",
+    )
     echo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     echo.add_argument("--port", required=True, type=_port, help="port to bind; 0: any free port")
     echo.add_argument(
         "--max-connections",
         type=_positive_int,
         default=10_000,
+        metavar="N",
         help="open connections beyond this are refused (default 10000)",
     )
     echo.add_argument(
@@ -172,9 +182,13 @@ def _ipv4(text: str) -> str:
 
 
 def _timeout(text: str) -> float:
-    value = _seconds(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be a number of seconds > 0; got 0")
+    # One bound, one message: -1 and 0 are refused alike (not ">= 0", then "> 0").
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0; got {text}")
     return value
 
 
@@ -186,9 +200,17 @@ def _add_ftp_parser(servers: argparse._SubParsersAction[argparse.ArgumentParser]
             "Serve --root over FTP: anonymous read-only, plus named users from --user. "
             "Prints 'listening on HOST:PORT' once ready."
         ),
+        # --impl and --root are required unless --hash-password, which argparse cannot
+        # say (run_ftp checks it): the usage says it instead of showing them in brackets.
+        usage=("%(prog)s --impl IMPL --root DIR [options]\n       %(prog)s --hash-password"),
     )
-    ftp.add_argument("--impl", choices=FTP_IMPLS, help="which server to run")
-    ftp.add_argument("--root", metavar="DIR", help="the directory clients see as /")
+    ftp.add_argument(
+        "--impl",
+        choices=FTP_IMPLS,
+        metavar="IMPL",
+        help=f"which server to run, one of: {', '.join(FTP_IMPLS)} (required)",
+    )
+    ftp.add_argument("--root", metavar="DIR", help="the directory clients see as / (required)")
     ftp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ftp.add_argument("--port", type=_port, default=2121, help="port to bind (default 2121)")
     ftp.add_argument(
@@ -197,15 +219,26 @@ def _add_ftp_parser(servers: argparse._SubParsersAction[argparse.ArgumentParser]
         action="append",
         default=[],
         metavar="NAME:HASH",
-        help="a named user (repeatable); HASH from --hash-password",
-    )
-    ftp.add_argument("--write", action="store_true", help="named users may write")
-    ftp.add_argument("--no-anonymous", action="store_true", help="refuse anonymous logins")
-    ftp.add_argument(
-        "--passive-ports", type=_port_range, metavar="A-B", help="port range for PASV/EPSV"
+        help="a named user (repeatable); HASH from --hash-password (default: none, anonymous only)",
     )
     ftp.add_argument(
-        "--masquerade", type=_ipv4, metavar="ADDR", help="the IPv4 address PASV announces"
+        "--write", action="store_true", help="the --user accounts may write (anonymous never)"
+    )
+    ftp.add_argument(
+        "--no-anonymous", action="store_true", help="refuse anonymous logins (needs --user)"
+    )
+    ftp.add_argument(
+        "--passive-ports",
+        type=_port_range,
+        metavar="A-B",
+        help="port range for PASV/EPSV listeners (default: any free port)",
+    )
+    ftp.add_argument(
+        "--masquerade",
+        type=_ipv4,
+        metavar="ADDR",
+        help="the IPv4 address PASV announces (default: the server's own address on the "
+        "control connection)",
     )
     defaults = ServerOptions()
     for flag, kind, default, text in (
@@ -213,14 +246,26 @@ def _add_ftp_parser(servers: argparse._SubParsersAction[argparse.ArgumentParser]
         ("--max-per-address", _positive_int, defaults.max_per_address, "sessions per client"),
         ("--idle-timeout", _timeout, defaults.idle_timeout, "seconds a silent session lives"),
         ("--data-timeout", _timeout, defaults.data_timeout, "seconds a stalled transfer lives"),
-        ("--passive-timeout", _timeout, defaults.passive_timeout, "seconds to wait for PASV"),
+        (
+            "--passive-timeout",
+            _timeout,
+            defaults.passive_timeout,
+            "seconds a PASV/EPSV listener waits for the client's data connection",
+        ),
         ("--login-delay", _seconds, defaults.core.login_delay, "seconds after a failed login"),
     ):
-        ftp.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
+        ftp.add_argument(
+            flag,
+            type=kind,
+            default=default,
+            metavar="N" if kind is _positive_int else "SECONDS",
+            help=f"{text} (default {default:g})",
+        )
     ftp.add_argument(
         "--hash-password",
         action="store_true",
-        help="read a password on stdin, print its scrypt hash for --user, and exit",
+        help="ask for a password (on a terminal: twice, not echoed; else one line of stdin), "
+        "print its scrypt hash for --user, and exit",
     )
     ftp.set_defaults(func=run_ftp, parser=ftp)
 
@@ -229,15 +274,33 @@ def run_ftp(args: argparse.Namespace) -> int:
     """``serve ftp``: check the arguments that depend on each other, then :func:`run`."""
     parser: argparse.ArgumentParser = args.parser
     if args.hash_password:
-        password = sys.stdin.readline().rstrip("\r\n")
+        if sys.stdin.isatty():
+            # A terminal: prompt without echo, twice, as passwd does; a pipe is read as is.
+            try:
+                password = getpass.getpass("Password: ")
+                again = getpass.getpass("The same password again: ")
+            except EOFError:
+                parser.error("--hash-password: no password given")
+            if password != again:
+                parser.error("--hash-password: the two passwords differ; nothing was hashed")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            parser.error("--hash-password: no password on stdin")
+            parser.error("--hash-password: no password given (an empty one is not accepted)")
         print(hash_password(password))
         return 0
     if args.impl is None or args.root is None:
         parser.error("--impl and --root are required (or --hash-password)")
     if not os.path.isdir(args.root):
         parser.error(f"--root must be an existing directory; got {args.root!r}")
+    if not args.user:
+        if args.no_anonymous:
+            parser.error("--no-anonymous without --user: nobody could log in; add --user NAME:HASH")
+        if args.write:
+            parser.error(
+                "--write without --user would change nothing: it lets the --user accounts "
+                "write, and anonymous users are always read-only; add --user NAME:HASH"
+            )
     args.users = Users(
         {name: User(password_hash, write=args.write) for name, password_hash in args.user},
         anonymous=not args.no_anonymous,
@@ -402,10 +465,13 @@ def run(args: argparse.Namespace) -> int:
         error = _os_error(exc)
         if error is None:
             raise
+        where = host_port(args.host, args.port)
         if error.errno == errno.EADDRINUSE:
-            message = f"cannot listen on {args.host}:{args.port}: port {args.port} is in use"
-        else:
-            message = str(error)
+            message = f"cannot listen on {where}: port {args.port} is in use"
+        elif error.strerror and error.strerror.startswith("cannot listen on"):
+            message = error.strerror  # the server named the address already
+        else:  # the host, so a typo in --host is not left to guess from the errno
+            message = f"cannot listen on {where}: {error.strerror or error}"
         print(f"error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # a SIGINT before the handlers were installed

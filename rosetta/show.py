@@ -8,13 +8,11 @@ would be too narrow to read, so they are stacked instead, one heading each.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -27,6 +25,9 @@ from rosetta.concepts import (
     load_sources,
     row_names,
 )
+from rosetta.rst import HangingCode, to_rich
+from rosetta.site.text import split_docstring
+from rosetta.tour.runner import MIN_WIDTH, width
 
 __all__ = ["MIN_SIDE_BY_SIDE_WIDTH", "add_parser", "render", "run"]
 
@@ -48,12 +49,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("concept", nargs="?", metavar="CONCEPT", help="e.g. futures")
     parser.add_argument(
         "--width",
-        type=int,
+        type=width,
         metavar="N",
-        help=f"render N columns wide (default: the terminal's; side by side from "
-        f"{MIN_SIDE_BY_SIDE_WIDTH})",
+        help=f"render N >= {MIN_WIDTH} columns wide (default: the terminal's; side by side "
+        f"from {MIN_SIDE_BY_SIDE_WIDTH})",
     )
-    parser.add_argument("--line-numbers", action="store_true", help="number lines as in the files")
+    parser.add_argument(
+        "--line-numbers",
+        action="store_true",
+        help="number lines as in the files (docstrings then stay in the code, as written)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -81,56 +86,26 @@ def _concept_list() -> Table:
     return table
 
 
-_BULLET = re.compile(r"^([*-]|\d+\.) ")
-_UNDERLINE = re.compile(r"^(-{3,}|={3,}|~{3,})$")
-
-
-def _reflow(doc: str) -> str:
-    """Undo the docstring's hard line breaks so prose wraps to the cell, not to 80 columns.
-
-    Paragraphs become one line and each bullet one line; blocks with indentation or
-    reST rules (tables, headings, literal blocks) are kept as written.
-    """
-    blocks: list[str] = []
-    for block in re.split(r"\n\s*\n", doc.strip()):
-        lines = block.splitlines()
-        heading: list[str] = []
-        if len(lines) > 2 and _UNDERLINE.match(lines[1]):
-            heading, lines = lines[:2], lines[2:]  # a reST section title, then prose
-        if any(line.lstrip().startswith(("===", "---", "|")) for line in lines) or all(
-            line.startswith(" ") for line in lines
-        ):
-            blocks.append("\n".join([*heading, *lines]))
-            continue
-        merged: list[str] = []
-        for line in lines:
-            if merged and not _BULLET.match(line):
-                merged[-1] += " " + line.strip()
-            else:
-                merged.append(line.rstrip())
-        blocks.append("\n".join([*heading, *merged]))
-    return "\n\n".join(blocks)
-
-
 def _docstring(source: ModuleSource) -> RenderableType:
     if source.docstring is None:
         return Text("(no module docstring)", style="dim")
-    return Text(_reflow(source.docstring), style="italic", overflow="fold")
+    return to_rich(source.docstring)  # reStructuredText, laid out: roles, lists, tables
 
 
 def _code(source: ModuleSource, name: str, *, line_numbers: bool) -> RenderableType:
     segment = source.segments.get(name)
     if segment is None:
         return Text(f"({name} is not defined here)", style="dim")
-    return Syntax(
-        segment.source,
-        "python",
-        theme=_THEME,
-        background_color="default",
-        line_numbers=line_numbers,
-        start_line=segment.start_line,
-        word_wrap=True,
-    )
+    # A wrapped line continues under its own indentation, not at the cell's edge.
+    if line_numbers:  # numbered as in the file: the docstring stays in the code
+        return HangingCode(
+            segment.source, line_numbers=True, start_line=segment.start_line, theme=_THEME
+        )
+    doc, code = split_docstring(segment)  # as the site does: the docstring above, rendered
+    parts: list[RenderableType] = [HangingCode(code, theme=_THEME)]
+    if doc:
+        parts[:0] = [to_rich(doc), Text()]
+    return Group(*parts)
 
 
 def _cell(source: ModuleSource, row: str, *, line_numbers: bool) -> RenderableType:

@@ -1,7 +1,15 @@
 """The concepts of async-rosetta as one backend-agnostic API on AnyIO.
 
-Import it in your own library and run it under asyncio (with or without uvloop)
-or Trio. :mod:`common.interface` holds the Protocol all three packages satisfy.
+asyncio's names (``Future``, ``TaskGroup``, ``gather``, ``run_in_executor``,
+``wait_for``, ...) built on AnyIO: import it in your own library and its code runs
+unchanged under ``anyio.run`` on either backend, ``asyncio.run`` (with or without
+uvloop) and ``trio.run``. Where asyncio and Trio differ, it behaves as Trio does:
+every task belongs to a task group, and cancellation is level-triggered.
+
+The README's section "Use `shared` in your own code" (and the site's library page)
+has a complete program and a line on each public name; the bare distribution
+(``pip install .``) brings only anyio, trio and outcome. :mod:`common.interface`
+holds the Protocol all three packages satisfy.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ by calling ``Task.cancel()`` again on every loop iteration while the task
 waits in a cancelled scope, so code ported from plain asyncio that catches
 ``CancelledError`` and carries on is cancelled again at its next ``await``.
 
-Where the seed's (asyncio's) interface differs from AnyIO's:
+Where asyncio's interface differs from AnyIO's:
 
 ==============================  ==============================  ==========================
 asyncio                         AnyIO                           here

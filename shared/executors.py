@@ -1,7 +1,7 @@
 """Blocking work on another thread, backend-agnostic, returning a Future.
 
 AnyIO's own API is ``await anyio.to_thread.run_sync(fn)``: the calling task
-waits. The seed's ``run_in_executor`` returns a Future at once instead, so it is
+waits. asyncio's ``run_in_executor`` returns a Future at once instead, so this one is
 built from a ``concurrent.futures`` executor and AnyIO's thread-safe way back
 into the event loop:
 
@@ -21,6 +21,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import functools
+import inspect
 import os
 import threading
 from collections.abc import Callable
@@ -69,7 +70,12 @@ def run_in_executor(executor: Executor | None, fn: Callable[..., T], /, *args: A
     cancels work that has not started; a running thread cannot be interrupted,
     and its result is dropped. If the event loop has stopped when the thread
     finishes, the result has nowhere to go and is dropped too.
+    A coroutine function (or a coroutine) raises :exc:`TypeError` at once, as
+    asyncio does in debug mode and uvloop always: on a thread it would only make a
+    coroutine object that nothing awaits.
     """
+    if inspect.iscoroutine(fn) or inspect.iscoroutinefunction(fn):
+        raise TypeError("coroutines cannot be used with run_in_executor()")
     future: Future[T] = Future()
     token = future._token
     pool = executor if executor is not None else _get_default_executor()

@@ -3,10 +3,10 @@
 Runs unchanged on AnyIO's asyncio (and uvloop) and Trio backends. The model is
 :class:`anyio.Future`: the same states (:class:`anyio.Future.Status` —
 PENDING, FINISHED, FAILED, CANCELLED) and an :class:`anyio.Event` to wait on.
-Where the seed's interface differs from AnyIO's:
+Where asyncio's interface differs from AnyIO's:
 
 =========================  ===============================  ==============================
-asyncio / the seed         anyio.Future                     here
+asyncio                    anyio.Future                     here
 =========================  ===============================  ==============================
 ``result()``               ``return_value`` property;       a method that raises the
                            raises ``FutureFailed`` *from*   original exception, as asyncio
@@ -21,7 +21,7 @@ asyncio / the seed         anyio.Future                     here
 ``CancelledError``         ``FutureCancelled``              :exc:`CancelledError`
 =========================  ===============================  ==============================
 
-Why not wrap an ``anyio.Future``: its ``exception`` is a property where the seed
+Why not wrap an ``anyio.Future``: its ``exception`` is a property where asyncio's
 has a method, so it cannot be subclassed, and wrapping one stacks a second
 status computation and two more coroutine layers on every ``await``. With
 ``async-rosetta bench futures`` on a 2-core machine, the wrapper's wake-up was
@@ -30,7 +30,7 @@ same :class:`anyio.Event` that ``anyio.Future`` uses brought it to about 2.7x
 (15 us), level with ``anyio.Future`` itself. The Event is made only when
 someone has to wait.
 
-AnyIO dropped callbacks on purpose (structured code awaits instead); the seed's
+AnyIO dropped callbacks on purpose (structured code awaits instead); asyncio's
 Future has them, so they are here, scheduled with the backend's thread-safe
 ``run_sync_soon`` from the future's :class:`anyio.lowlevel.EventLoopToken`,
 never run inside ``set_result``. The same token binds the future to the event

@@ -2,7 +2,7 @@
 
 ``TaskGroup.create_task`` returns AnyIO's ``TaskHandle`` (AnyIO ≥ 4.14); here it
 is wrapped in a :class:`Task`, which is a :class:`~shared.futures.Future` (the
-seed's rule: a Task *is* a Future). Where the interfaces differ:
+source text's rule: a Task *is* a Future). Where the interfaces differ:
 
 * ``TaskHandle.status`` has a CANCELLING state (cancel requested, coroutine
   still unwinding); a Task reports it as not done, as asyncio does.
@@ -16,7 +16,7 @@ seed's rule: a Task *is* a Future). Where the interfaces differ:
   (level-triggered, as in Trio, on asyncio too); siblings are not affected.
 
 ``gather`` is not :func:`anyio.gather`: that one takes only coroutines, returns a
-tuple and raises the task group's ExceptionGroup. The seed's ``gather`` takes
+tuple and raises the task group's ExceptionGroup. asyncio's ``gather`` takes
 Futures and Tasks too, has ``return_exceptions`` and raises the first error
 itself, so it is built here on a task group of its own.
 """
@@ -24,9 +24,9 @@ itself, so it is built here on a task group of its own.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Coroutine, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import anyio
 import anyio.abc
@@ -37,6 +37,12 @@ from .futures import _CANCELLED, _FAILED, _FINISHED, Future, _token
 __all__ = ["Task", "TaskGroup", "ensure_future", "gather"]
 
 T = TypeVar("T")
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+T4 = TypeVar("T4")
+T5 = TypeVar("T5")
+T6 = TypeVar("T6")
 
 
 class Task(Future[T]):
@@ -175,7 +181,123 @@ def ensure_future(obj: Any, /, *, task_group: TaskGroup | None = None) -> Future
     return task_group.create_task(coro)
 
 
-async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[Any]:
+# Typed as typeshed types asyncio.gather: a tuple per arity, so that unpacking and
+# indexing keep each awaitable's type. The value is a list, as asyncio's is.
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[T1], /, *, return_exceptions: Literal[False] = False
+) -> tuple[T1]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[T1], aw2: Awaitable[T2], /, *, return_exceptions: Literal[False] = False
+) -> tuple[T1, T2]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[T1],
+    aw2: Awaitable[T2],
+    aw3: Awaitable[T3],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+) -> tuple[T1, T2, T3]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[T1],
+    aw2: Awaitable[T2],
+    aw3: Awaitable[T3],
+    aw4: Awaitable[T4],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+) -> tuple[T1, T2, T3, T4]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[T1],
+    aw2: Awaitable[T2],
+    aw3: Awaitable[T3],
+    aw4: Awaitable[T4],
+    aw5: Awaitable[T5],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+) -> tuple[T1, T2, T3, T4, T5]: ...
+@overload
+async def gather(  # type: ignore[overload-overlap]
+    aw1: Awaitable[T1],
+    aw2: Awaitable[T2],
+    aw3: Awaitable[T3],
+    aw4: Awaitable[T4],
+    aw5: Awaitable[T5],
+    aw6: Awaitable[T6],
+    /,
+    *,
+    return_exceptions: Literal[False] = False,
+) -> tuple[T1, T2, T3, T4, T5, T6]: ...
+@overload
+async def gather(*aws: Awaitable[T], return_exceptions: Literal[False] = False) -> list[T]: ...  # type: ignore[overload-overlap]
+@overload
+async def gather(
+    aw1: Awaitable[T1], /, *, return_exceptions: bool
+) -> tuple[T1 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[T1], aw2: Awaitable[T2], /, *, return_exceptions: bool
+) -> tuple[T1 | BaseException, T2 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[T1], aw2: Awaitable[T2], aw3: Awaitable[T3], /, *, return_exceptions: bool
+) -> tuple[T1 | BaseException, T2 | BaseException, T3 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[T1],
+    aw2: Awaitable[T2],
+    aw3: Awaitable[T3],
+    aw4: Awaitable[T4],
+    /,
+    *,
+    return_exceptions: bool,
+) -> tuple[T1 | BaseException, T2 | BaseException, T3 | BaseException, T4 | BaseException]: ...
+@overload
+async def gather(
+    aw1: Awaitable[T1],
+    aw2: Awaitable[T2],
+    aw3: Awaitable[T3],
+    aw4: Awaitable[T4],
+    aw5: Awaitable[T5],
+    /,
+    *,
+    return_exceptions: bool,
+) -> tuple[
+    T1 | BaseException,
+    T2 | BaseException,
+    T3 | BaseException,
+    T4 | BaseException,
+    T5 | BaseException,
+]: ...
+@overload
+async def gather(
+    aw1: Awaitable[T1],
+    aw2: Awaitable[T2],
+    aw3: Awaitable[T3],
+    aw4: Awaitable[T4],
+    aw5: Awaitable[T5],
+    aw6: Awaitable[T6],
+    /,
+    *,
+    return_exceptions: bool,
+) -> tuple[
+    T1 | BaseException,
+    T2 | BaseException,
+    T3 | BaseException,
+    T4 | BaseException,
+    T5 | BaseException,
+    T6 | BaseException,
+]: ...
+@overload
+async def gather(*aws: Awaitable[T], return_exceptions: bool) -> list[T | BaseException]: ...
+
+
+async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Sequence[Any]:
     """Run the awaitables concurrently in a task group; results in argument order.
 
     As asyncio's ``gather`` does with ``ensure_future``, every argument is

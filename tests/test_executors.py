@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import pytest
 
+import impl_asyncio
 from common.interface import ConcurrencyAPI
 from rosetta.columns import Column
 
@@ -27,7 +30,7 @@ def _blocking_add(a: int, b: int) -> tuple[int, int]:
 async def test_returns_a_future_resolved_on_the_loop_thread(
     api: ConcurrencyAPI, use_default: bool
 ) -> None:
-    """The seed: the executor returns a Future, not a Task; another thread does
+    """The source text: the executor returns a Future, not a Task; another thread does
     the work and the loop thread is told by a callback."""
     loop_thread = threading.get_ident()
     resolved_on: list[int] = []
@@ -84,3 +87,30 @@ async def test_cancelling_the_future_cancels_work_not_yet_started(api: Concurren
 async def test_many_calls_resolve_in_any_order(api: ConcurrencyAPI) -> None:
     futures = [api.run_in_executor(None, pow, n, 2) for n in range(200)]
     assert await api.gather(*futures) == [n * n for n in range(200)]
+
+
+async def _sleepy(seconds: float) -> float:
+    await anyio.sleep(seconds)
+    return seconds
+
+
+@pytest.mark.parametrize(
+    "fn", [_sleepy, functools.partial(_sleepy, 0)], ids=["coroutine function", "partial of one"]
+)
+async def test_a_coroutine_function_is_refused(api: ConcurrencyAPI, fn: object) -> None:
+    """Running ``async def`` on a thread would only make a coroutine object there, never
+    run it: refused with asyncio's own TypeError (uvloop always, asyncio in debug mode)."""
+    with pytest.raises(TypeError, match=r"^coroutines cannot be used with run_in_executor\(\)$"):
+        api.run_in_executor(None, fn, 0)  # type: ignore[arg-type]  # the bad input under test
+    with ThreadPoolExecutor(1) as pool, pytest.raises(TypeError, match="coroutines cannot"):
+        api.run_in_executor(pool, fn, 0)  # type: ignore[arg-type]
+
+
+def test_impl_asyncio_refuses_a_coroutine_function_outside_debug_mode() -> None:
+    """asyncio checks only in debug mode; impl_asyncio checks always, as uvloop does."""
+
+    async def main() -> None:
+        with pytest.raises(TypeError, match="coroutines cannot be used with run_in_executor"):
+            impl_asyncio.run_in_executor(None, _sleepy, 0)
+
+    asyncio.run(main(), debug=False)

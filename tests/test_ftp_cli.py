@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ftplib
 import io
+import os
+import pty
+import select
 import signal
 import socket
 import subprocess
@@ -38,6 +41,54 @@ def test_hash_password_reads_stdin() -> None:
     assert not verify_password("s3cret\n", stored)  # the newline is not part of it
 
 
+def _in_a_terminal(answers: list[bytes]) -> tuple[int, bytes]:
+    """Run ``serve ftp --hash-password`` with a pseudo-terminal as its controlling
+    terminal; answer each prompt (output ending in ': ') with the next of *answers*.
+    Returns the exit status and everything the terminal showed."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec at once, nothing else
+        os.execv(sys.executable, [*COMMAND, "--hash-password"])
+    shown = b""
+    pending = list(answers)
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 30)
+            assert ready, f"no output for 30 s; so far: {shown!r}"
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            # getpass turns echo off before it writes the prompt ("...: "): only then answer.
+            # Not after the newline that follows an answer, while echo is back on.
+            if pending and shown.endswith(b": "):
+                os.write(fd, pending.pop(0) + b"\n")
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown
+
+
+def test_hash_password_in_a_terminal_prompts_twice_without_echo() -> None:
+    status, shown = _in_a_terminal([b"s3cret-pass", b"s3cret-pass"])
+    assert status == 0, shown
+    text = shown.decode()
+    assert "Password:" in text
+    assert "again:" in text
+    assert "s3cret-pass" not in text  # not echoed
+    stored = next(word for word in text.split() if word.startswith("scrypt$"))
+    assert verify_password("s3cret-pass", stored)
+
+
+def test_hash_password_in_a_terminal_refuses_two_different_passwords() -> None:
+    status, shown = _in_a_terminal([b"one", b"two"])
+    assert status == 2
+    assert "the two passwords differ" in shown.decode()
+    assert "scrypt$" not in shown.decode()
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -49,7 +100,11 @@ def test_hash_password_reads_stdin() -> None:
         (["--impl", "asyncio", "--root", ".", "--passive-ports", "3000"], "FIRST-LAST"),
         (["--impl", "asyncio", "--root", ".", "--user", "alice:secret"], "NAME:HASH"),
         (["--impl", "asyncio", "--root", ".", "--masquerade", "::1"], "IPv4 addresses only"),
-        (["--impl", "asyncio", "--root", ".", "--idle-timeout", "0"], "> 0"),
+        (["--impl", "asyncio", "--root", ".", "--idle-timeout", "0"], "seconds > 0; got 0"),
+        (["--impl", "asyncio", "--root", ".", "--data-timeout", "-1"], "seconds > 0; got -1"),
+        (["--impl", "asyncio", "--root", ".", "--passive-timeout", "inf"], "finite"),
+        (["--impl", "asyncio", "--root", ".", "--no-anonymous"], "--no-anonymous without --user"),
+        (["--impl", "asyncio", "--root", ".", "--write"], "--write without --user"),
         (["--impl", "asyncio", "--root", ".", "--max-per-address", "0"], ">= 1"),
     ],
 )

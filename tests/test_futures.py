@@ -83,7 +83,7 @@ async def test_cancel_moves_to_cancelled_with_message(api: ConcurrencyAPI) -> No
 
 
 async def test_future_resolved_by_another_task(api: ConcurrencyAPI) -> None:
-    """The seed's example 3-16: a task sleeps, then sets the result main() waits for."""
+    """The source text's example 3-16: a task sleeps, then sets the result main() waits for."""
     events: list[str] = []
     fut = api.Future()
 
@@ -102,7 +102,7 @@ async def test_future_resolved_by_another_task(api: ConcurrencyAPI) -> None:
 
 @pytest.mark.differs
 async def test_unresolved_future_waits_forever(api: ConcurrencyAPI, column: Column) -> None:
-    """The seed's example 1: nobody sets a result, so the waiter never wakes.
+    """The source text's example 1: nobody sets a result, so the waiter never wakes.
 
     Shown with a timeout. When the timeout cancels the waiter, asyncio also
     cancels the awaited future (``Task.cancel`` cancels ``_fut_waiter``); Trio and

@@ -82,7 +82,7 @@ def test_packages_export_exactly_the_common_names(package: str) -> None:
     assert importlib.import_module(package).__all__ == COMMON_NAMES
 
 
-# -- ensure_list (common.listify), the seed's listify ----------------------------------
+# -- ensure_list (common.listify), the source text's listify ---------------------------
 
 
 @given(st.lists(st.integers()))

@@ -12,6 +12,7 @@ from common.listeners import (
     BUSY,
     RESOURCE_ERRNOS,
     accept_ready,
+    host_port,
     listen_backlog,
     listener_address,
     open_listener,
@@ -62,6 +63,19 @@ def test_a_port_in_use_is_named(listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}: port {port} is in use"):
         open_listener(listener_address("127.0.0.1", port), "127.0.0.1", port, 4)
+
+
+def test_an_ipv6_address_is_written_in_brackets() -> None:
+    assert host_port("127.0.0.1", 21) == "127.0.0.1:21"
+    assert host_port("::1", 2121) == "[::1]:2121"
+    try:
+        ipv6 = open_listener(listener_address("::1", 0), "::1", 0, 4)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with ipv6:
+        port = ipv6.getsockname()[1]
+        with pytest.raises(OSError, match=rf"cannot listen on \[::1\]:{port}: port {port} is in"):
+            open_listener(listener_address("::1", port), "::1", port, 4)
 
 
 def test_accept_ready_takes_every_waiting_connection(listener: socket.socket) -> None:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -28,9 +31,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
+from rosetta import library
 from rosetta.bench.schema import Row, write_json
 from rosetta.columns import column_names
-from rosetta.concepts import CONCEPTS, PACKAGES, Segment, load_sources, row_names
+from rosetta.concepts import CONCEPTS, PACKAGES, Segment, load_sources, parse_module, row_names
 from rosetta.site.builder import BuildOptions, build, parse_tests
 from rosetta.site.claims import CLAIMS
 from rosetta.site.pages import PACKAGE_COLORS, STACK_BELOW_PX
@@ -202,6 +206,44 @@ def test_without_results_the_pages_say_how_to_produce_them(tmp_path: Path) -> No
     assert "async-rosetta bench futures --json" in (tmp_path / "futures.html").read_text()
 
 
+def test_quick_runs_are_labelled_and_old_files_still_read(tmp_path: Path) -> None:
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    write_json(bench / "timers.json", "timers", [Row("asyncio", "idle/timer", "x", 1, "ms")])
+    write_json(
+        bench / "futures.json",
+        "futures",
+        [Row("asyncio", "wakeup", "time_per_op", 8.25, "us")],
+        quick=True,
+    )
+    old = bench / "c10k.json"  # written before the marker existed: no "quick" key
+    write_json(old, "c10k", [Row("asyncio", "storm", "connections_ok", 10, "conn")])
+    document = json.loads(old.read_text(encoding="utf-8"))
+    del document["quick"]
+    old.write_text(json.dumps(document), encoding="utf-8")
+    out = tmp_path / "site"
+    build(BuildOptions(out, bench_dir=bench))
+    label = "A <code>--quick</code> run"
+    assert label in (out / "futures.html").read_text(encoding="utf-8")
+    assert label not in (out / "timers.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.count(label) == 1  # futures, not timers nor the old c10k file
+    assert "c10k.json" in index
+
+
+def test_the_library_page_is_the_readmes_section(site_dir: Path) -> None:
+    text = (site_dir / "library.html").read_text(encoding="utf-8")
+    assert "Use <code>shared</code> in your own code" in text
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))  # the code is highlighted
+    for line in library.PROGRAM.splitlines():
+        assert line.strip() in plain
+    assert library.OUTPUT in plain
+    for offer in library.OFFERS:
+        for name in offer.names:
+            assert f"<code>{name}</code>" in text
+    assert 'href="library.html"' in (site_dir / "index.html").read_text(encoding="utf-8")
+
+
 def test_every_difference_links_to_its_test(site_dir: Path) -> None:
     tests = parse_tests(ROOT)
     differing = [t for t in tests.values() if t.differs]
@@ -231,14 +273,76 @@ def test_the_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["site"]) == 2  # neither OUTDIR nor --update-readme
     assert "OUTDIR" in capsys.readouterr().err
     readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n\n{README_START}\nOLD SECTION\n{README_END}\n", encoding="utf-8")
+    readme.write_text(
+        f"# x\n\n{library.README_START}\nOLD LIBRARY\n{library.README_END}\n"
+        f"{README_START}\nOLD SECTION\n{README_END}\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "site"
     assert main(["site", str(out), "--update-readme", "--readme", str(readme)]) == 0
     assert "rewritten" in capsys.readouterr().out
     assert "OLD SECTION" not in readme.read_text(encoding="utf-8")
+    assert library.readme_is_current(readme)
     assert (out / "index.html").is_file()
     assert main(["site", str(out), "--matrix", str(tmp_path / "missing.json")]) == 2
     assert "missing.json" in capsys.readouterr().err
+
+
+def installed_copy(tmp_path: Path) -> Path:
+    """The six packages alone, as ``pip install`` lays them out: no tests/, no README."""
+    target = tmp_path / "site-packages"
+    for package in ("common", "fromscratch", "impl_asyncio", "impl_trio", "shared", "rosetta"):
+        shutil.copytree(
+            ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return target
+
+
+def run_installed(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "rosetta.cli", *args],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(installed_copy(tmp_path))},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["site", "out"], ["site", "out", "--fresh"], ["site", "--update-readme"]],
+    ids=["build", "fresh", "update-readme"],
+)
+def test_from_an_installed_package_the_site_refuses_and_says_why(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """Without the test sources the pages could only claim that no test asserts a
+    difference: the command refuses before writing anything, and says what to do."""
+    result = run_installed(tmp_path, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "installed" in result.stderr
+    assert "from a checkout" in result.stderr
+    assert not (tmp_path / "elsewhere" / "out").exists()
+    if "--update-readme" in args:
+        assert "--readme PATH" in result.stderr
+
+
+def test_from_an_installed_package_update_readme_takes_a_readme(tmp_path: Path) -> None:
+    from rosetta.site.claims import README_END, README_START
+
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"{library.README_START}\n{library.README_END}\n{README_START}\n{README_END}\n",
+        encoding="utf-8",
+    )
+    result = run_installed(tmp_path, "site", "--update-readme", "--readme", str(readme))
+    assert result.returncode == 0, result.stderr
+    assert library.readme_is_current(readme)
 
 
 def test_docstrings_become_prose_above_the_code() -> None:
@@ -246,15 +350,47 @@ def test_docstrings_become_prose_above_the_code() -> None:
     doc, code = split_docstring(Segment("f", source, 1))
     assert doc is not None
     assert code == "def f() -> int:\n    return 1"
-    assert prose(doc) == (
-        "<p>Say <em>why</em>.</p>\n<ul><li><code>one</code></li><li>two</li></ul>"
+    html_doc = prose(doc)
+    assert "<p>Say <em>why</em>.</p>" in html_doc
+    assert re.search(
+        r"<ul[^>]*>\s*<li><p><span class=\"docutils literal\">one</span></p></li>", html_doc
     )
+    assert "<li><p>two</p></li>" in html_doc
     only_doc = 'class E(Exception):\n    """Only a docstring."""'
     doc, code = split_docstring(Segment("E", only_doc, 1))
     assert doc == "Only a docstring."
     assert code.splitlines()[1].strip().startswith("#")  # still a class with a body
     alias = 'X = int\n"""An alias."""'
     assert split_docstring(Segment("X", alias, 1)) == ("An alias.", "X = int")
+
+
+def test_an_overloaded_function_is_one_segment_with_the_implementations_docstring(
+    tmp_path: Path,
+) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        '__all__ = ["f", "g"]\n'
+        "from typing import overload\n"
+        "# one comment for all of f\n"
+        "@overload\n"
+        "def f(x: int) -> int: ...\n"
+        "@overload\n"
+        "def f(x: str) -> str: ...\n"
+        "def f(x: object) -> object:\n"
+        '    """The implementation."""\n'
+        "    return x\n"
+        "def g() -> None: ...\n",
+        encoding="utf-8",
+    )
+    source = parse_module(PACKAGES[0], module)
+    segment = source.segments["f"]
+    assert segment.start_line == 3
+    assert segment.source.count("def f(") == 3
+    assert "def g" not in segment.source
+    doc, code = split_docstring(segment)
+    assert doc == "The implementation."
+    assert code.count("def f(") == 3
+    assert "The implementation" not in code
 
 
 # -- in a real browser -----------------------------------------------------------------------------

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from rosetta.bench.options import BenchOptions
+from rosetta.bench.schema import check_output_path
 
 __all__ = ["BENCHES", "Bench", "add_parser", "register", "run"]
 
@@ -25,6 +27,7 @@ class Bench:
     name: str
     help: str
     module: str  # its main(BenchOptions) -> exit status; imported only when it runs
+    plots: bool = True  # draws a plot (--plot, or beside --json, or in bench-out/)
 
     def main(self, options: BenchOptions) -> int:
         status: int = importlib.import_module(self.module).main(options)
@@ -43,6 +46,7 @@ register(
         "futures",
         "Future wake-up, resolved await, spawn+join, run_in_executor, memory per task",
         "rosetta.bench.futures",
+        plots=False,  # five numbers per column: a table says it better than a plot
     )
 )
 
@@ -89,6 +93,7 @@ register(
         "port",
         "async-rosetta port over the standard library's asyncio package: seconds per scan",
         "rosetta.port.bench",
+        plots=False,  # a few numbers for one scan target: the table says it all
     )
 )
 
@@ -106,15 +111,50 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "name", choices=sorted(BENCHES), metavar="NAME", help=f"one of: {', '.join(BENCHES)}"
     )
     parser.add_argument(
-        "--json", type=Path, metavar="PATH", dest="json_path", help="also write the rows as JSON"
+        "--json",
+        type=Path,
+        metavar="PATH",
+        dest="json_path",
+        help="also write the rows as JSON to PATH, in an existing directory (default: none)",
     )
-    parser.add_argument("--quick", action="store_true", help="divide all counts by 10 (smoke test)")
     parser.add_argument(
-        "--plot", type=Path, metavar="PATH", dest="plot_path", help="PNG plot (benches that draw)"
+        "--quick",
+        action="store_true",
+        help="divide all counts by 10: a smoke test, marked as such in the JSON (default: off)",
+    )
+    drawing = ", ".join(b.name for b in BENCHES.values() if b.plots)
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PATH",
+        dest="plot_path",
+        help=f"where to draw the PNG plot ({drawing}); default: beside --json, else "
+        "bench-out/bench-NAME.png",
     )
     parser.set_defaults(func=run)
 
 
+def _refusal(bench: Bench, options: BenchOptions) -> str | None:
+    """Why the options cannot work for *bench*, found before it runs for minutes."""
+    if options.plot_path is not None and not bench.plots:
+        drawing = ", ".join(b.name for b in BENCHES.values() if b.plots)
+        return f"--plot: bench {bench.name} draws no plot; the benches that do: {drawing}"
+    if options.json_path is not None:
+        problem = check_output_path("--json", options.json_path)
+        if problem is not None:
+            return problem
+    if options.plot_path is not None:
+        return check_output_path("--plot", options.plot_path, suffix=".png")
+    if bench.plots and options.json_path is not None:
+        return check_output_path("--json (the plot beside it)", options.plot_file(bench.name))
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     options = BenchOptions(json_path=args.json_path, quick=args.quick, plot_path=args.plot_path)
-    return BENCHES[args.name].main(options)
+    bench = BENCHES[args.name]
+    problem = _refusal(bench, options)
+    if problem is not None:
+        print(f"async-rosetta bench {bench.name}: {problem}", file=sys.stderr)
+        return 2
+    return bench.main(options)

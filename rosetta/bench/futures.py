@@ -634,6 +634,11 @@ def to_rows(results: Results) -> list[Row]:
     return rows
 
 
+def count_rows(counts: dict[str, int]) -> list[Row]:
+    """The operations per measurement this run used (a tenth with ``--quick``)."""
+    return [Row("*", key, "operations", count, "ops") for key, count in counts.items()]
+
+
 def _fmt(value: float | None, workload: str) -> str:
     if value is None:
         return "—"
@@ -698,7 +703,7 @@ def main(options: BenchOptions) -> int:
     counts = _counts(options.quick)
     results = measure_all(options.quick, progress_console())
     render(results, console, counts)
-    finish(options, console, "futures", to_rows(results))
+    finish(options, console, "futures", [*to_rows(results), *count_rows(counts)])
     return 1 if results.errors else 0
 
 

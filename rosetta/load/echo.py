@@ -61,8 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from common.listeners import raise_fd_limit
-from rosetta.bench.schema import Row, write_json
+from common.listeners import host_port, raise_fd_limit
+from rosetta.bench.schema import Row, check_output_path, write_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -508,7 +508,7 @@ def render(result: LoadResult, console: Console, column: str) -> None:
     connect = "storm" if config.connect_rate is None else f"{config.connect_rate:g}/s"
     table = Table(
         title=f"load {column}: {config.connections:,} connections x {config.size:,} B, "
-        f"{config.duration:g} s, connect {connect}, {config.host}:{config.port}"
+        f"{config.duration:g} s, connect {connect}, {host_port(config.host, config.port)}"
     )
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -568,13 +568,34 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--host", default="127.0.0.1", help="loopback address (default: %(default)s)"
     )
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--connections", type=positive_int, default=100, metavar="N")
-    parser.add_argument("--duration", type=positive_float, default=10.0, metavar="T")
-    parser.add_argument("--size", type=positive_int, default=1024, metavar="M", help="bytes")
+    parser.add_argument("--port", type=int, required=True, help="the server's port")
+    parser.add_argument(
+        "--connections",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="connections to open (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=positive_float,
+        default=10.0,
+        metavar="T",
+        help="seconds of request/response (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--size",
+        type=positive_int,
+        default=1024,
+        metavar="M",
+        help="bytes per message (default: %(default)s)",
+    )
     opening = parser.add_mutually_exclusive_group()
     opening.add_argument(
-        "--connect-rate", type=positive_float, metavar="R", help="connects per second"
+        "--connect-rate",
+        type=positive_float,
+        metavar="R",
+        help="connects per second (default: none, every connect at once, as --storm)",
     )
     opening.add_argument("--storm", action="store_true", help="every connect at once (the default)")
     parser.add_argument(
@@ -596,9 +617,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--server-pid",
         type=positive_int,
         metavar="PID",
-        help="read the server's CPU and RSS from /proc/PID; pin it to a core of its own",
+        help="read the server's CPU and RSS from /proc/PID; pin it to a core of its own "
+        "(default: none, no server figures)",
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", dest="json_path")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="PATH",
+        dest="json_path",
+        help="also write the rows as JSON to PATH, in an existing directory (default: none)",
+    )
     parser.add_argument(
         "--label", default="server", help="the column name in the output (default: %(default)s)"
     )
@@ -607,8 +635,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     error = Console(stderr=True)
+    if args.json_path is not None:
+        problem = check_output_path("--json", args.json_path)
+        if problem is not None:  # said now, not after the whole run
+            error.print(f"[red]error:[/] {escape(problem)}", highlight=False)
+            return 2
     try:
         loopback_address(args.host)
     except ValueError as exc:

@@ -5,7 +5,7 @@ machine. One scan here is what the command does after parsing its arguments:
 walk the package, read, parse and scan every file, and join each hit with the
 catalogue and the index (the index is loaded once, before the clock starts, as a
 command loads it once). The package is located with :func:`importlib.util.find_spec`,
-which does not run it. Rows (the schema of :mod:`rosetta.benchschema`): the
+which does not run it. Rows (the schema of :mod:`rosetta.bench.schema`): the
 median and the fastest of the repeats, and the files, lines and findings of one
 scan.
 """
@@ -63,6 +63,6 @@ def main(options: BenchOptions) -> int:
         f"over {repeats} scans; {report.summary()}"
     )
     if options.json_path is not None:
-        write_json(options.json_path, "port", rows)
+        write_json(options.json_path, "port", rows, quick=options.quick)
         print(f"wrote {options.json_path}")
     return 0

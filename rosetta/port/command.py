@@ -45,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="text",
         help="text (default: grouped by file, a summary line), json, or an html page",
     )
-    parser.add_argument("--output", type=Path, metavar="FILE", help="write there, not to stdout")
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write there (default: stdout)")
     parser.add_argument(
         "--update-index",
         action="store_true",

@@ -5,6 +5,8 @@ site works from ``file://``):
 
 * ``index.html``: what the project is, the concepts, the test matrix (from
   ``--matrix PATH``, or a run made by ``--fresh``), the benchmark plots.
+* ``library.html``: the README's "Use ``shared`` in your own code"
+  (:mod:`rosetta.library`).
 * one page per concept (``futures.html``, ...): the three implementations in a
   grid with one row per public name, so a name sits at the same height in the
   three columns; each definition's docstring as prose above its code; the
@@ -24,7 +26,13 @@ prose and code and ``style.css`` beside them.
 Nothing is copied by hand: the modules are parsed with :mod:`ast`
 (:func:`rosetta.concepts.load_sources`), the tests too, so the site cannot drift
 from the code. ``--update-readme`` rewrites the README's claims section from the
-same :mod:`rosetta.site.claims` the claims page is built from.
+same :mod:`rosetta.site.claims` the claims page is built from, and its library
+section from :mod:`rosetta.library`, as the library page is.
+
+The pages cite the tests and state which ones assert differences, so the site is
+built from a checkout (:func:`is_checkout`); from an installed package, without the
+test sources, the command refuses and says so instead of writing pages that would
+claim no test asserts a difference.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rosetta import library
 from rosetta.bench.schema import Row
 from rosetta.concepts import (
     CONCEPTS,
@@ -55,12 +64,14 @@ from rosetta.site.pages import (
     claims_page,
     concept_page,
     index_page,
+    library_page,
     source_page,
     stylesheet,
 )
 from rosetta.site.text import _FORMATTER
 
 __all__ = [
+    "FROM_A_CHECKOUT",
     "ROOT",
     "BenchRun",
     "BuildOptions",
@@ -69,6 +80,7 @@ __all__ = [
     "add_parser",
     "build",
     "fresh_matrix",
+    "is_checkout",
     "load_bench_dir",
     "load_matrix",
     "parse_tests",
@@ -76,6 +88,20 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: README.md and tests/ live here
+
+FROM_A_CHECKOUT = (
+    "run it from a checkout of async-rosetta (git clone, then pip install '.[cli]' "
+    "in it), where tests/ and README.md are"
+)
+
+
+def is_checkout(root: Path) -> bool:
+    """Is *root* a checkout of async-rosetta (not, say, site-packages of an install)?
+
+    The pages cite tests and state which ones assert differences; without the test
+    sources they could only state that there are none, which would be false.
+    """
+    return (root / "tests" / "conftest.py").is_file() and (root / "pyproject.toml").is_file()
 
 
 # -- options and inputs ------------------------------------------------------------------------
@@ -109,6 +135,7 @@ class BenchRun:
     machine: dict[str, Any]
     rows: list[Row]
     plots: list[str] = field(default_factory=list)  # paths inside OUTDIR
+    quick: bool = False  # a --quick run; files from before the marker existed have none
 
 
 def load_matrix(path: Path, origin: str | None = None) -> Matrix:
@@ -181,7 +208,12 @@ def load_bench_dir(directory: Path, outdir: Path) -> tuple[list[BenchRun], list[
                 )
                 for r in data["rows"]
             ]
-            runs.append(BenchRun(str(data["bench"]), path, dict(data["machine"]), rows))
+            quick = data.get("quick", False)
+            if not isinstance(quick, bool):
+                raise TypeError(f"'quick' must be true or false, not {quick!r}")
+            runs.append(
+                BenchRun(str(data["bench"]), path, dict(data["machine"]), rows, quick=quick)
+            )
         except (ValueError, KeyError, TypeError) as exc:
             print(f"async-rosetta site: skipped {path}: not bench JSON ({exc})", file=sys.stderr)
     loose: list[str] = []
@@ -330,9 +362,15 @@ def build(options: BuildOptions) -> list[Path]:
 
     Error handling
     --------------
+    :exc:`ValueError` if ``options.root`` is not a checkout (:func:`is_checkout`);
     :exc:`OSError` or :exc:`ValueError` from a matrix file that cannot be read;
     :exc:`RuntimeError` if ``fresh`` and pytest could not run.
     """
+    if not is_checkout(options.root):
+        raise ValueError(
+            f"no test sources under {options.root}: the pages cite the tests and the "
+            f"differences they assert, so the site is built from a checkout; {FROM_A_CHECKOUT}"
+        )
     outdir = options.outdir
     outdir.mkdir(parents=True, exist_ok=True)
     matrix: Matrix | None = None
@@ -349,7 +387,7 @@ def build(options: BuildOptions) -> list[Path]:
     site = Site(
         options=options,
         built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        tests=parse_tests(options.root) if (options.root / "tests").is_dir() else {},
+        tests=parse_tests(options.root),
         matrix=matrix,
         runs=runs,
         loose_plots=loose,
@@ -358,6 +396,7 @@ def build(options: BuildOptions) -> list[Path]:
     _write(outdir, "style.css", stylesheet(), written)
     _write(outdir, "pygments.css", _FORMATTER.get_style_defs(".hl") + "\n", written)
     _write(outdir, "index.html", index_page(site), written)
+    _write(outdir, "library.html", library_page(site), written)
     for concept in CONCEPTS:
         _write(outdir, f"{concept.name}.html", concept_page(site, concept), written)
         for package in PACKAGES:
@@ -395,7 +434,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--matrix",
         type=Path,
         metavar="PATH",
-        help="test matrix results written by `python -m pytest --matrix-json PATH`",
+        help="test matrix results written by `python -m pytest --matrix-json PATH` "
+        "(default: none; the index says how to make them)",
     )
     source.add_argument(
         "--fresh",
@@ -406,17 +446,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--bench",
         type=Path,
         metavar="DIR",
-        help="a directory of `async-rosetta bench NAME --json` files and their PNG plots",
+        help="a directory of `async-rosetta bench NAME --json` files and their PNG plots "
+        "(default: none; the pages say how to make them)",
     )
     parser.add_argument(
         "--update-readme",
         action="store_true",
-        help="rewrite the README's claims section from rosetta/site/claims.py",
+        help="rewrite the README's generated sections: the claims (rosetta/site/claims.py) "
+        "and the library section (rosetta/library.py)",
     )
     parser.add_argument(
         "--readme",
         type=Path,
-        default=ROOT / "README.md",
         metavar="PATH",
         help="the README --update-readme rewrites (default: the checkout's README.md)",
     )
@@ -427,14 +468,33 @@ def run(args: argparse.Namespace) -> int:
     if args.outdir is None and not args.update_readme:
         print("async-rosetta site: give OUTDIR, or --update-readme, or both", file=sys.stderr)
         return 2
+    args.readme_default = args.readme is None
+    if args.readme is None:
+        args.readme = ROOT / "README.md"
+    if args.outdir is not None and not is_checkout(ROOT):
+        print(
+            f"async-rosetta site: the pages cite the tests and the differences they assert, "
+            f"and this async-rosetta is installed in {ROOT}, without them: {FROM_A_CHECKOUT}",
+            file=sys.stderr,
+        )
+        return 2
     if args.update_readme:
         readme: Path = args.readme
-        try:
-            changed = claims_module.update_readme(readme)
-        except (OSError, ValueError) as exc:
-            print(f"async-rosetta site: {exc}", file=sys.stderr)
+        if args.readme_default and not is_checkout(ROOT):
+            print(
+                "async-rosetta site: --update-readme rewrites the README of a checkout, and "
+                f"this async-rosetta is installed in {ROOT}, not run from one: "
+                f"{FROM_A_CHECKOUT}, or name a README with --readme PATH",
+                file=sys.stderr,
+            )
             return 2
-        print(f"{readme}: claims section {'rewritten' if changed else 'already current'}")
+        for name, module in (("claims", claims_module), ("library", library)):
+            try:
+                changed = module.update_readme(readme)
+            except (OSError, ValueError) as exc:
+                print(f"async-rosetta site: {exc}", file=sys.stderr)
+                return 2
+            print(f"{readme}: {name} section {'rewritten' if changed else 'already current'}")
     if args.outdir is None:
         return 0
     if args.bench is not None and not args.bench.is_dir():

@@ -39,6 +39,7 @@ __all__ = [
     "README_END",
     "README_START",
     "SECTIONS",
+    "SOURCE_NAME",
     "SOURCE_TEXT",
     "VERDICTS",
     "Check",
@@ -121,14 +122,19 @@ class Claim:
     references: tuple[Reference, ...] = ()
 
 
+#: What "the source text" is, the name the README, the site and the docstrings use for it.
+SOURCE_NAME = (
+    "a Chinese-language digest of *Using Asyncio in Python* (Caleb Hattingh, O'Reilly), "
+    "chapter 3, plus material on the C10k problem and the Unix I/O models"
+)
+
 SOURCE_TEXT = (
-    "The source text is a Chinese web page in five pieces: a definition of “asynchronous”, "
-    "notes on asyncio's Future, what reads as a translation of chapter 3 of Caleb Hattingh's "
-    "book Using Asyncio in Python (Task and Future; `create_task` or `ensure_future`), a "
-    "JavaScript and ActionScript 3 timer snippet, and notes on I/O multiplexing. Its claims "
-    "are restated here in our own words, in the order the text makes them; an advertisement "
-    "for a hosting company, the headings and the closing attribution claim nothing about "
-    "async Python and are left out."
+    f"The source text is {SOURCE_NAME}: a web page in five pieces, a definition of "
+    "“asynchronous”, notes on asyncio's Future, the digest of the book's chapter 3 (Task and "
+    "Future; `create_task` or `ensure_future`), a JavaScript and ActionScript 3 timer "
+    "snippet, and notes on I/O multiplexing. Its claims are restated here in our own words, "
+    "in the order the text makes them; an advertisement for a hosting company, the headings "
+    "and the closing attribution claim nothing about async Python and are left out."
 )
 
 
@@ -152,7 +158,8 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "task-future",
         "Task and Future",
-        "A translated book chapter on how Task and Future relate (its examples 3-15 to 3-17).",
+        "The digest of the book's chapter 3 on how Task and Future relate (its examples 3-15 "
+        "to 3-17).",
     ),
     Section(
         "ensure-future",

@@ -1,6 +1,6 @@
 """The site's pages: the frame every page shares, a page per concept, the claims and
-checks pages, a source page per file, the index, and the stylesheet (``style.css``,
-package data) with the package colours and stacking width it sets."""
+checks pages, a source page per file, the library page, the index, and the stylesheet
+(``style.css``, package data) with the package colours and stacking width it sets."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pygments import highlight  # type: ignore[import-untyped]  # no stubs in [d
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
 
+from rosetta import library
 from rosetta.bench import BENCHES
 from rosetta.columns import COLUMNS
 from rosetta.concepts import (
@@ -26,7 +27,7 @@ from rosetta.concepts import (
     load_sources,
     row_names,
 )
-from rosetta.site.claims import CLAIMS, SECTIONS, SOURCE_TEXT, Check, Claim
+from rosetta.site.claims import CLAIMS, SECTIONS, SOURCE_NAME, SOURCE_TEXT, Check, Claim
 from rosetta.site.text import code_html, e, inline, prose, split_docstring
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = [
     "claims_page",
     "concept_page",
     "index_page",
+    "library_page",
     "page",
     "source_page",
     "stylesheet",
@@ -95,7 +97,7 @@ class Site:
 
 
 def _nav(current: str, prefix: str) -> str:
-    links = [("index.html", "Overview")]
+    links = [("index.html", "Overview"), ("library.html", "Use shared")]
     links += [(f"{c.name}.html", c.name) for c in CONCEPTS]
     links += [("claims.html", "Claims"), ("checks.html", "Checks"), ("porting.html", "Porting")]
     items = []
@@ -164,7 +166,8 @@ def _cell(concept: Concept, source: ModuleSource, row: str | None) -> str:
         f'<a href="{href}"><code>{e(location)}</code></a></p>',
     ]
     if doc:
-        parts.append(f'<div class="doc">{prose(doc)}</div>')
+        ids = f"{package.name}-{row or 'module'}-"
+        parts.append(f'<div class="doc">{prose(doc, id_prefix=ids)}</div>')
     elif row is None:
         parts.append('<p class="missing">(no module docstring)</p>')
     if code is not None:
@@ -192,7 +195,8 @@ def _differences(site: Site, concept: Concept) -> str:
         out.append(f'<article class="difference" id="differs-{e(test.name)}">')
         out.append(f"<h3>{e(heading[:1].upper() + heading[1:])}</h3>")
         if test.docstring:
-            out.append(f'<div class="doc">{prose(test.docstring)}</div>')
+            doc = prose(test.docstring, id_prefix=f"{test.name}-")
+            out.append(f'<div class="doc">{doc}</div>')
         for expected in test.expected:
             out.append('<div class="table-wrap"><table class="expected"><thead><tr>')
             out.append("".join(f"<th>{e(labels.get(k, k))}</th>" for k, _ in expected))
@@ -226,6 +230,16 @@ def _machine_line(run: BenchRun) -> str:
     return (
         f"{e(m.get('cpu', '?'))}, {e(m.get('cores', '?'))} cores, Python "
         f"{e(m.get('python', '?'))} on {e(m.get('platform', '?'))}; {e(versions)}"
+    )
+
+
+def _quick_label(run: BenchRun) -> str:
+    if not run.quick:
+        return ""
+    return (
+        f'<p class="warning quick"><strong>A <code>--quick</code> run</strong>: '
+        f"{e(run.source.name)} used a tenth of the counts, a smoke test of the bench, not a "
+        "measurement. Run it without <code>--quick</code> for figures to compare.</p>"
     )
 
 
@@ -318,6 +332,7 @@ def _concept_bench(site: Site, concept: Concept) -> str:
         return "".join(out)
     for run_ in runs:
         out.append(f'<p class="machine">{e(run_.source.name)}: {_machine_line(run_)}</p>')
+        out.append(_quick_label(run_))
         out.append(bench_table(run_, workloads))
         out.append(_figures(run_.plots, f"bench {name}"))
     out.append("</section>")
@@ -479,11 +494,6 @@ def checks_page(site: Site) -> str:
         "between the packages, as written in its file. Run one with "
         "<code>python -m pytest 'NODE_ID'</code>.</p>",
     ]
-    if not site.tests:
-        out.append(
-            f'<p class="warning">No tests found under <code>{e(site.options.root)}/tests'
-            "</code>: build the site from a checkout.</p>"
-        )
     by_file: dict[str, list[TestFunction]] = {}
     for key in cited:
         test = site.tests.get(key)
@@ -521,6 +531,32 @@ def source_page(site: Site, relative: str, path: Path) -> str:
     code = highlight(path.read_text(encoding="utf-8"), PythonLexer(), formatter)
     body = f'<h1><code>{e(relative)}</code></h1><div class="file">{code}</div>'
     return page(site, filename=_source_page_name(relative), title=relative, body=body)
+
+
+# -- library ---------------------------------------------------------------------------------------
+
+
+def library_page(site: Site) -> str:
+    """The README's "Use shared in your own code", from the same :mod:`rosetta.library`."""
+    offers = "".join(
+        "<li>"
+        + ", ".join(f"<code>{e(n)}</code>" for n in offer.names)
+        + f": {inline(offer.what)}</li>"
+        for offer in library.OFFERS
+    )
+    body = (
+        f"<h1>{inline(library.TITLE)}</h1>"
+        f'<p class="lede">{inline(library.INTRO)}</p>'
+        f'<pre class="shell"><code>{e(library.INSTALL)}</code></pre>'
+        f"<p>{inline(library.PROGRAM_ABOUT)}</p>"
+        f'<div class="file">{code_html(library.PROGRAM)}</div>'
+        "<p>It prints, under each of the four:</p>"
+        f'<pre class="output"><code>{e(library.OUTPUT)}</code></pre>'
+        f'<section id="offers"><h2>What <code>shared</code> offers</h2><ul>{offers}</ul>'
+        f"<p>{inline(library.NOTES)}</p>"
+        "</section>"
+    )
+    return page(site, filename="library.html", title="Use shared in your own code", body=body)
 
 
 # -- index -----------------------------------------------------------------------------------------
@@ -583,6 +619,7 @@ def _index_bench(site: Site) -> str:
             f'<p class="machine">{e(run_.source.name)}: {len(run_.rows)} rows. '
             f"{_machine_line(run_)}.{where}</p>"
         )
+        out.append(_quick_label(run_))
         if not concepts:
             out.append(bench_table(run_, None))
         out.append(_figures(run_.plots, f"bench {run_.name}"))
@@ -622,6 +659,9 @@ public names in the same order: in {packages}. A concept's page puts the three s
 one row per public name, with each definition's docstring above its code. One test matrix runs
 every conformance test in six columns, an implementation on an event loop; where the packages
 differ on purpose, a test marked <code>differs</code> asserts what each one does.</p>
+<p>It starts from <em>the source text</em>, as these pages and the code call it:
+{inline(SOURCE_NAME)}. The tour runs its examples, and <a href="claims.html">every claim it
+makes</a> is checked.</p>
 <section id="concepts"><h2>Concepts</h2><ul class="cards">{"".join(cards)}</ul></section>
 <section id="columns"><h2>The six columns</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">column</th><th scope="col">package</th>

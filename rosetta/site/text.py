@@ -1,4 +1,4 @@
-"""Text rendering for the site: escaping, reST-ish prose, highlighted code, docstrings."""
+"""Text rendering for the site: escaping, docstrings as reStructuredText, highlighted code."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
 from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
 
+from rosetta import rst
 from rosetta.concepts import (
     Segment,
 )
@@ -32,8 +33,6 @@ __all__ = [
 _CODE_SPAN = re.compile(r"(:[a-z]+:`~?[^`]+`|``[^`]+``|`[^`]+`)")
 _STRONG = re.compile(r"\*\*([^*\s][^*]*?)\*\*")
 _EMPHASIS = re.compile(r"(?<![\w*])\*([^*\s][^*]*?)(?<!\s)\*(?![\w*])")
-_BULLET = re.compile(r"^\s*(?:[*-]|\d+\.)\s+")
-_UNDERLINE = re.compile(r"^(-{3,}|={3,}|~{3,})$")
 
 
 def e(text: object) -> str:
@@ -54,39 +53,11 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
-def prose(doc: str) -> str:
-    """A docstring as HTML: paragraphs, bullet lists, reST section titles; tables and
-    indented blocks stay preformatted."""
-    out: list[str] = []
-    for block in re.split(r"\n\s*\n", doc.strip()):
-        lines = block.splitlines()
-        if len(lines) >= 2 and _UNDERLINE.match(lines[1].strip()):
-            out.append(f"<h4>{inline(lines[0].strip())}</h4>")
-            lines = lines[2:]
-            if not lines:
-                continue
-        if any(line.lstrip().startswith(("===", "+--", "|")) for line in lines) or all(
-            line.startswith(" ") for line in lines
-        ):
-            out.append(f"<pre>{e(chr(10).join(lines))}</pre>")
-            continue
-        items: list[list[str]] = []
-        paragraph: list[str] = []
-        for line in lines:
-            if _BULLET.match(line):
-                if paragraph:
-                    out.append(f"<p>{inline(' '.join(paragraph))}</p>")
-                    paragraph = []
-                items.append([_BULLET.sub("", line)])
-            elif items:
-                items[-1].append(line.strip())
-            else:
-                paragraph.append(line.strip())
-        if paragraph:
-            out.append(f"<p>{inline(' '.join(paragraph))}</p>")
-        if items:
-            out.append("<ul>" + "".join(f"<li>{inline(' '.join(i))}</li>" for i in items) + "</ul>")
-    return "\n".join(out)
+def prose(doc: str, *, id_prefix: str = "") -> str:
+    """A docstring as HTML: reStructuredText through docutils (:mod:`rosetta.rst`), so
+    roles, lists, tables and sections render as such. *id_prefix* keeps the ids of
+    several docstrings on one page apart."""
+    return rst.to_html(doc, id_prefix=id_prefix)
 
 
 def _token_class(ttype: Any) -> str:
@@ -134,11 +105,20 @@ def code_html(source: str) -> str:
 _DOC_MOVED = "# (docstring: shown above)"
 
 
+def _is_overload(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
+    return any(
+        (isinstance(d, ast.Name) and d.id == "overload")
+        or (isinstance(d, ast.Attribute) and d.attr == "overload")
+        for d in node.decorator_list
+    )
+
+
 def split_docstring(segment: Segment) -> tuple[str | None, str]:
     """The docstring of a public name's definition, and its code without it.
 
     A function or class loses its docstring (a body that was only a docstring
-    gets a comment in its place); an assignment loses the string below it.
+    gets a comment in its place); an assignment loses the string below it. Of an
+    overloaded function, the docstring is the implementation's, after the stubs.
     """
     try:
         tree = ast.parse(segment.source)
@@ -148,6 +128,8 @@ def split_docstring(segment: Segment) -> tuple[str | None, str]:
     for index, node in enumerate(tree.body):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             doc = ast.get_docstring(node)
+            if doc is None and _is_overload(node):
+                continue  # a typing stub: the implementation below has the docstring
             if doc is None:
                 return None, segment.source
             first = node.body[0]

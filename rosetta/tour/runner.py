@@ -38,12 +38,14 @@ from rosetta.tour import (  # noqa: F401
 )
 from rosetta.tour.scenarios import ASIDES, SCENARIOS, Env, Outcome, Scenario, describe_exception
 
-__all__ = ["Cell", "add_parser", "run", "run_concept"]
+__all__ = ["MIN_WIDTH", "Cell", "add_parser", "run", "run_concept", "width"]
 
 # Below this the scenario table would wrap every cell; show one small table per scenario.
 MIN_TABLE_WIDTH = 120
 # Rich assumes 80 columns when stdout is not a terminal; the table needs more.
 PIPE_WIDTH = 160
+# Narrower than this, a scenario's cells would be a few characters wide.
+MIN_WIDTH = 40
 
 
 @dataclass(frozen=True)
@@ -221,9 +223,28 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="NAME",
         help="only these columns, the first being the one compared against; default: all six",
     )
-    parser.add_argument("--width", type=int, metavar="N", help="render N columns wide")
+    parser.add_argument(
+        "--width",
+        type=width,
+        metavar="N",
+        help=f"render N >= {MIN_WIDTH} columns wide (default: the terminal's width; "
+        f"{PIPE_WIDTH} when the output is not a terminal)",
+    )
     parser.add_argument("--debug", action="store_true", help="run asyncio's loops in debug mode")
     parser.set_defaults(func=run)
+
+
+def width(text: str) -> int:
+    """``--width``: a number of columns a table can be drawn in (0 would print nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of columns >= {MIN_WIDTH}; got {text!r}"
+        ) from None
+    if value < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(f"must be a number of columns >= {MIN_WIDTH}; got {value}")
+    return value
 
 
 def _console(width: int | None) -> Console:
@@ -254,6 +275,17 @@ def run(args: argparse.Namespace) -> int:
             style="dim",
         )
     )
+    ref = columns[0].name
+    # The legend comes first: the marks in the tables mean nothing until it is read.
+    console.print(
+        Text.assemble(
+            ("≠", _EXPECTED),
+            f" differs from {ref}, as the scenario explains.  ",
+            ("≠! =!", _SURPRISE),
+            " a difference, or a sameness, the scenario does not expect.  "
+            "Exception messages are shown, not compared.",
+        )
+    )
     started = time.monotonic()
     surprises = 0
     internal_errors = False
@@ -270,16 +302,6 @@ def run(args: argparse.Namespace) -> int:
         surprises += _render_table(console, scenarios, columns, cells)
         _render_asides(console, concept)
 
-    ref = columns[0].name
-    console.print(
-        Text.assemble(
-            ("≠", _EXPECTED),
-            f" differs from {ref}, as the scenario explains.  ",
-            ("≠! =!", _SURPRISE),
-            " a difference, or a sameness, the scenario does not expect.  "
-            "Exception messages are shown, not compared.",
-        )
-    )
     if skipped:
         console.print(Text(f"Skipped (uvloop is not installed): {', '.join(skipped)}", style="dim"))
     verdict = (

@@ -37,7 +37,7 @@ async def _task_is_future(env: Env) -> Outcome:
     "tasks",
     "3-17 task.set_result()",
     "Only the coroutine decides a task's result. asyncio has refused since Python 3.7 "
-    "(bpo-32363), not 3.8 as the book says.",
+    "(bpo-32363), not 3.8 as the source text says.",
 )
 async def _task_set_result(env: Env) -> Outcome:
     async with env.api.TaskGroup() as tg:
