@@ -199,7 +199,7 @@ IDIOMS: tuple[Idiom, ...] = (
         "cancellation",
         ("move_on_after", "fail_after"),
         ("a block with a timeout",),
-        ("test_a_block_that_swallows_its_timeout", "test_fail_after_cancelled_by_hand"),
+        ("test_a_block_that_swallows_its_timeout",),
         trio="rename",
         shared="rename",
     ),
