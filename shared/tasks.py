@@ -13,7 +13,17 @@ seed's rule: a Task *is* a Future). Where the interfaces differ:
   (asyncio since 3.7): only the coroutine decides the result.
 * ``task.cancel()`` cancels the handle's cancel scope: the coroutine sees the
   backend's cancellation at its next checkpoint, and again at every later one
-  (level-triggered, as in Trio, on asyncio too); siblings are not affected.
+  (level-triggered, as in Trio, on asyncio too); siblings are not affected. A
+  coroutine that returns before reaching a checkpoint has finished: its result
+  stands (AnyIO's ``TaskHandle`` says FINISHED too).
+* A task whose coroutine lets a cancelled Future's :exc:`CancelledError` out
+  ends CANCELLED, and its group does not count it as a failure (asyncio's rule).
+* A task that fails while a scope around it is being cancelled records its
+  error without the backend's cancellation exception, which goes on unwinding
+  its scope.
+* ``TaskGroup.create_task`` refuses a group that is not entered, is shutting
+  down or is finished with asyncio's :exc:`RuntimeError` (an AnyIO task group
+  would start a task in a cancelled group and cancel it at its first checkpoint).
 
 ``gather`` is not :func:`anyio.gather`: that one takes only coroutines, returns a
 tuple and raises the task group's ExceptionGroup. The seed's ``gather`` takes
@@ -24,7 +34,8 @@ itself, so it is built here on a task group of its own.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Coroutine
+import sys
+from collections.abc import Awaitable, Coroutine, Generator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -32,11 +43,37 @@ import anyio
 import anyio.abc
 from anyio.lowlevel import EventLoopToken
 
-from .futures import _CANCELLED, _FAILED, _FINISHED, Future, _token
+from .futures import _CANCELLED, _FAILED, _FINISHED, CancelledError, Future, _token
 
 __all__ = ["Task", "TaskGroup", "ensure_future", "gather"]
 
 T = TypeVar("T")
+
+# asyncio's TaskGroup.create_task closes a coroutine it refuses from 3.13 on (gh-115957);
+# before, the caller is left to close it. The TaskGroup follows the running Python.
+_CLOSE_REFUSED_CORO = sys.version_info >= (3, 13)
+
+
+def _is_coroutine(obj: object) -> bool:
+    # asyncio.iscoroutine(): native coroutines and anything with the Coroutine ABC's
+    # methods (send, throw, close, __await__), which a Task can drive just the same.
+    return inspect.iscoroutine(obj) or isinstance(obj, Coroutine)
+
+
+def _errors_besides_cancelled(exc: BaseException) -> BaseException | None:
+    """*exc* without the backend's cancellation exception; None if it is only that.
+
+    A task that fails while a cancel scope around it is cancelled can end with a
+    group of its error and the cancellation. The cancellation belongs to the scope
+    that is unwinding and is re-raised to it; the task's own outcome is the error
+    alone, so ``except* SomeError`` around ``await task`` lets no stale one out.
+    """
+    cancelled = anyio.get_cancelled_exc_class()
+    if isinstance(exc, cancelled):
+        return None
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.split(cancelled)[1]
+    return exc
 
 
 class Task(Future[T]):
@@ -47,13 +84,14 @@ class Task(Future[T]):
     costs one AnyIO task and this object, nothing more.
     """
 
-    __slots__ = ("_handle", "_name")
+    __slots__ = ("_group", "_handle", "_name")
 
     _handle: anyio.TaskHandle[None]
 
-    def __init__(self, token: EventLoopToken, name: str) -> None:
+    def __init__(self, token: EventLoopToken, name: str, group: TaskGroup) -> None:
         self._init_state(token)
         self._name = name
+        self._group = group
 
     def get_name(self) -> str:
         return self._name
@@ -72,6 +110,14 @@ class Task(Future[T]):
         self._handle.cancel()
         return True
 
+    def __await__(self) -> Generator[Any, None, T]:
+        # Awaiting itself would wait forever: asyncio throws this RuntimeError into the
+        # coroutine instead. The handle's coroutine (_run, and the task's coroutine inside
+        # it) is running right now only if the awaiter is the task itself.
+        if getattr(self._handle.coro, "cr_running", False):
+            raise RuntimeError(f"Task cannot await on itself: {self!r}")
+        return super().__await__()
+
     def _wait_done(self) -> Any:
         return self._handle.wait()
 
@@ -80,17 +126,28 @@ class Task(Future[T]):
     async def _run(self, coro: Coroutine[Any, Any, T]) -> None:
         try:
             value = await coro
-        except anyio.get_cancelled_exc_class():
+        except CancelledError as exc:
+            # The coroutine let a cancelled Future's CancelledError out: asyncio counts
+            # that task as cancelled, not failed, and its group takes no notice.
             self._state = _CANCELLED
-            raise
+            self._cancel_message = exc.args[0] if exc.args else None
+            self._tb = exc.__traceback__
         except BaseException as exc:
-            self._state = _FAILED
-            self._error = exc
+            error = _errors_besides_cancelled(exc)
+            if error is None:
+                self._state = _CANCELLED
+                self._tb = exc.__traceback__  # where the coroutine was interrupted
+            else:
+                self._state = _FAILED
+                self._error = error
+                self._tb = error.__traceback__
+                self._group._aborting = True  # asyncio: the group now refuses new tasks
             raise  # to the task group, which cancels the siblings
         else:
             self._state = _FINISHED
             self._value = value
         finally:
+            self._group._live -= 1
             if self._callbacks:
                 self._schedule_callbacks()
 
@@ -105,14 +162,25 @@ class TaskGroup:
     --------------
     As with every AnyIO task group (and ``asyncio.TaskGroup``): when a task
     raises, the other tasks are cancelled and the group raises an
-    :exc:`ExceptionGroup` of the errors when the ``async with`` block exits.
+    :exc:`ExceptionGroup` of the errors when the ``async with`` block exits. A
+    task that ends cancelled is not an error. As ``asyncio.TaskGroup`` does,
+    :meth:`create_task` raises :exc:`RuntimeError` when the group has not been
+    entered, is shutting down (a task failed, or the block is exiting with an
+    exception) or is finished; and a group is entered once.
     """
 
     def __init__(self) -> None:
         self._group: anyio.abc.TaskGroup = anyio.create_task_group()
         self._token: EventLoopToken | None = None
+        self._entered = False
+        self._exiting = False
+        self._aborting = False
+        self._live = 0  # tasks not finished yet: asyncio's "finished" is exiting with none
 
     async def __aenter__(self) -> TaskGroup:
+        if self._entered:
+            raise RuntimeError(f"TaskGroup {self!r} has already been entered")
+        self._entered = True
         await self._group.__aenter__()
         self._token = _token()  # looked up once, shared by every task of the group
         return self
@@ -123,22 +191,46 @@ class TaskGroup:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
+        self._exiting = True
+        if exc is not None:
+            self._aborting = True
         return await self._group.__aexit__(exc_type, exc, tb)
 
-    def create_task(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> Task[T]:
+    def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> Task[T]:
         """Start *coro* as a task of this group and return its :class:`Task`."""
-        if not inspect.iscoroutine(coro):
-            raise TypeError(f"create_task() needs a coroutine, got {type(coro).__name__}")
+        if not _is_coroutine(coro):
+            raise TypeError(f"a coroutine was expected, got {coro!r}")
+        refusal = None
         if self._token is None:
+            refusal = "has not been entered"
+        elif self._exiting and not self._live:
+            refusal = "is finished"
+        elif self._aborting:
+            refusal = "is shutting down"
+        else:
+            if name is None:
+                name = getattr(coro, "__qualname__", type(coro).__qualname__)
+            task: Task[T] = Task(self._token, str(name), self)
+            try:
+                task._handle = self._group.create_task(task._run(coro), name=task._name)
+            except RuntimeError:  # the AnyIO group has closed
+                refusal = "is finished"
+            else:
+                self._live += 1
+                return task
+        if _CLOSE_REFUSED_CORO:
             coro.close()
-            raise RuntimeError("TaskGroup has not been entered: use 'async with TaskGroup()'")
-        task: Task[T] = Task(self._token, name if name is not None else coro.__qualname__)
-        try:
-            task._handle = self._group.create_task(task._run(coro), name=task._name)
-        except RuntimeError:
-            coro.close()  # the group is closed: don't leave a never-awaited coroutine
-            raise
-        return task
+        raise RuntimeError(f"TaskGroup {self!r} {refusal}")
+
+    def __repr__(self) -> str:
+        state = (
+            "cancelling"
+            if self._aborting
+            else "entered"
+            if self._entered and self._token is not None
+            else "new"
+        )
+        return f"<TaskGroup {state}>"
 
 
 async def _await(aw: Awaitable[T]) -> T:
@@ -158,7 +250,7 @@ def ensure_future(obj: Any, /, *, task_group: TaskGroup | None = None) -> Future
     """
     if isinstance(obj, Future):
         return obj
-    if inspect.iscoroutine(obj):
+    if _is_coroutine(obj):
         coro: Coroutine[Any, Any, Any] = obj
     elif inspect.isawaitable(obj):
         coro = _await(obj)
@@ -180,10 +272,13 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[
 
     As asyncio's ``gather`` does with ``ensure_future``, every argument is
     coerced first: a Future or Task is waited for as it is, a coroutine gets a
-    task of its own (in a task group that ``gather`` owns).
+    task of its own (in a task group that ``gather`` owns). An awaitable given
+    more than once runs once; each of its places gets its result.
 
     Error handling
     --------------
+    A Future of another event loop run raises :exc:`ValueError` and anything
+    not awaitable :exc:`TypeError`, both before anything starts.
     Without *return_exceptions*, the first exception cancels everything else —
     the group's tasks, and the Futures and Tasks that were passed in, which are
     waited for until they have stopped — and is raised. If more than one
@@ -193,20 +288,40 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[
     cancelled Future) are returned in place of results and nothing is
     cancelled. Nothing is left running when ``gather`` returns or raises.
     """
+    token = _token()
+    # One task per distinct awaitable, as asyncio.gather does: the same coroutine given
+    # twice runs once, and both places get its result.
     targets: list[Awaitable[Any]] = []
+    places: list[int] = []  # argument i's result is that of targets[places[i]]
+    seen: dict[int, int] = {}
     for aw in aws:
-        if isinstance(aw, Future) or inspect.iscoroutine(aw):
-            targets.append(aw)
-        elif inspect.isawaitable(aw):
-            targets.append(_await(aw))
-        else:
-            for target in targets:
-                if inspect.iscoroutine(target):
-                    target.close()
-            raise TypeError(
-                f"gather() accepts Futures, Tasks, coroutines and awaitables; "
-                f"got {type(aw).__name__}"
-            )
+        place = seen.get(id(aw))
+        if place is None:
+            problem = None
+            if isinstance(aw, Future):
+                if aw._token.native_token is not token.native_token:
+                    problem = ValueError(
+                        f"gather() got {aw!r}, which belongs to another event loop run; "
+                        f"every Future must belong to this one"
+                    )
+                target: Awaitable[Any] = aw
+            elif _is_coroutine(aw):
+                target = aw
+            elif inspect.isawaitable(aw):
+                target = _await(aw)
+            else:
+                problem = TypeError(
+                    f"gather() accepts Futures, Tasks, coroutines and awaitables; "
+                    f"got {type(aw).__name__}"
+                )
+            if problem is not None:
+                for earlier in targets:  # nothing has started: leave no coroutine behind
+                    if _is_coroutine(earlier):
+                        earlier.close()  # type: ignore[attr-defined]
+                raise problem
+            place = seen[id(aw)] = len(targets)
+            targets.append(target)
+        places.append(place)
 
     results: list[Any] = [None] * len(targets)
     errors: list[Exception] = []
@@ -235,4 +350,4 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[
         raise errors[0]
     if errors:
         raise ExceptionGroup(f"gather(): {len(errors)} awaitables failed", errors)
-    return results
+    return [results[place] for place in places]
