@@ -221,9 +221,11 @@ class Future(Generic[T]):
 
     def remove_done_callback(self, fn: Callable[[Future[T]], object], /) -> int:
         """Remove every registration of *fn*; return how many there were."""
-        kept = [cb for cb in self._callbacks if cb != fn]
-        removed = len(self._callbacks) - len(kept)
-        self._callbacks = kept
+        callbacks = self._callbacks
+        kept = [cb for cb in callbacks if cb != fn]
+        removed = len(callbacks) - len(kept)
+        if removed:  # a callback's __eq__ may have changed the list meanwhile: keep that
+            self._callbacks = kept
         return removed
 
     def _run_callback(self, fn: Callable[[Future[T]], object]) -> None:
@@ -265,7 +267,10 @@ class Future(Generic[T]):
         return error.with_traceback(tb)
 
     def __del__(self) -> None:
-        if not self._log_traceback or not isinstance(self._outcome, outcome.Error):
+        # getattr: __init__ may have failed (a bad argument) before setting it
+        if not getattr(self, "_log_traceback", False) or not isinstance(
+            self._outcome, outcome.Error
+        ):
             return
         error = self._outcome.error
         _log.error(
