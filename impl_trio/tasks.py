@@ -69,17 +69,14 @@ class Task(Future[T]):
     Made by :meth:`TaskGroup.create_task` (or :func:`ensure_future`), never directly.
     """
 
-    __slots__ = ("_coro", "_group", "_name", "_scope")
+    __slots__ = ("_coro", "_name", "_scope")
 
-    def __init__(
-        self, coro: Coroutine[Any, Any, T], *, name: object = None, group: TaskGroup | None = None
-    ) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> None:
         super().__init__()
         self._coro = coro
         if name is None:
             name = getattr(coro, "__qualname__", type(coro).__qualname__)
         self._name = str(name)
-        self._group = group
         self._scope = trio.CancelScope()
 
     def get_name(self) -> str:
@@ -122,8 +119,6 @@ class Task(Future[T]):
                 else:
                     self._finish(_State.FINISHED, outcome.Error(error))
                     self._tb = error.__traceback__
-                    if self._group is not None:
-                        self._group._aborting = True  # asyncio: it now refuses new tasks
                 raise  # to the scope (our own cancel) or the nursery (errors, outer cancels)
             self._finish(_State.FINISHED, outcome.Value(value))
 
@@ -147,10 +142,12 @@ class TaskGroup:
     tasks are cancelled and the group raises an :exc:`ExceptionGroup` of the
     errors when the ``async with`` block exits. A task that ends cancelled is
     not an error. As ``asyncio.TaskGroup`` does, :meth:`create_task` raises
-    :exc:`RuntimeError` when the group has not been entered, is shutting down
-    (a task failed, or the block is exiting with an exception) or is finished;
-    and a group is entered once. (A nursery would start a task in a cancelled
-    nursery and let it be cancelled at its first checkpoint.)
+    :exc:`RuntimeError` when the group has not been entered or is finished, and
+    a group is entered once. A group that is shutting down (cancelled after a
+    failure) still starts a task, as a nursery does, and the task is cancelled
+    at its first checkpoint; asyncio refuses it (``RuntimeError``), which is
+    safe there only because asyncio cancels a woken task as it resumes, where
+    Trio lets it run on to its next checkpoint.
     """
 
     def __init__(self) -> None:
@@ -158,7 +155,6 @@ class TaskGroup:
         self._nursery: trio.Nursery | None = None
         self._entered = False
         self._exiting = False
-        self._aborting = False
 
     async def __aenter__(self) -> TaskGroup:
         if self._entered:
@@ -174,8 +170,6 @@ class TaskGroup:
         tb: TracebackType | None,
     ) -> bool | None:
         self._exiting = True
-        if exc is not None:
-            self._aborting = True
         return await self._nursery_manager.__aexit__(exc_type, exc, tb)
 
     def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> Task[T]:
@@ -188,11 +182,9 @@ class TaskGroup:
             refusal = "has not been entered"
         elif self._exiting and not nursery.child_tasks:
             refusal = "is finished"
-        elif self._aborting:
-            refusal = "is shutting down"
         if refusal is None:
             assert nursery is not None
-            task = Task(coro, name=name, group=self)
+            task = Task(coro, name=name)
             try:
                 nursery.start_soon(task._run, name=task.get_name())
             except RuntimeError:  # the nursery has closed
@@ -204,13 +196,9 @@ class TaskGroup:
         raise RuntimeError(f"TaskGroup {self!r} {refusal}")
 
     def __repr__(self) -> str:
-        state = (
-            "cancelling"
-            if self._aborting
-            else "entered"
-            if self._entered and self._nursery is not None
-            else "new"
-        )
+        if self._nursery is None:
+            return "<TaskGroup new>"
+        state = "cancelling" if self._nursery.cancel_scope.cancel_called else "entered"
         return f"<TaskGroup {state}>"
 
 

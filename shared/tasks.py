@@ -21,9 +21,10 @@ seed's rule: a Task *is* a Future). Where the interfaces differ:
 * A task that fails while a scope around it is being cancelled records its
   error without the backend's cancellation exception, which goes on unwinding
   its scope.
-* ``TaskGroup.create_task`` refuses a group that is not entered, is shutting
-  down or is finished with asyncio's :exc:`RuntimeError` (an AnyIO task group
-  would start a task in a cancelled group and cancel it at its first checkpoint).
+* ``TaskGroup.create_task`` refuses a group that is not entered or is finished
+  with asyncio's :exc:`RuntimeError`. In a group shutting down after a failure
+  it starts the task, which is cancelled at its first checkpoint (AnyIO's and
+  Trio's rule; asyncio refuses it).
 
 ``gather`` is not :func:`anyio.gather`: that one takes only coroutines, returns a
 tuple and raises the task group's ExceptionGroup. The seed's ``gather`` takes
@@ -141,7 +142,6 @@ class Task(Future[T]):
                 self._state = _FAILED
                 self._error = error
                 self._tb = error.__traceback__
-                self._group._aborting = True  # asyncio: the group now refuses new tasks
             raise  # to the task group, which cancels the siblings
         else:
             self._state = _FINISHED
@@ -165,8 +165,11 @@ class TaskGroup:
     :exc:`ExceptionGroup` of the errors when the ``async with`` block exits. A
     task that ends cancelled is not an error. As ``asyncio.TaskGroup`` does,
     :meth:`create_task` raises :exc:`RuntimeError` when the group has not been
-    entered, is shutting down (a task failed, or the block is exiting with an
-    exception) or is finished; and a group is entered once.
+    entered or is finished, and a group is entered once. A group that is
+    shutting down (cancelled after a failure) still starts a task, as AnyIO's
+    does, and the task is cancelled at its first checkpoint; asyncio refuses it,
+    which is safe there only because asyncio cancels a woken task as it resumes,
+    where AnyIO (like Trio) lets it run on to its next checkpoint.
     """
 
     def __init__(self) -> None:
@@ -174,7 +177,6 @@ class TaskGroup:
         self._token: EventLoopToken | None = None
         self._entered = False
         self._exiting = False
-        self._aborting = False
         self._live = 0  # tasks not finished yet: asyncio's "finished" is exiting with none
 
     async def __aenter__(self) -> TaskGroup:
@@ -192,8 +194,6 @@ class TaskGroup:
         tb: TracebackType | None,
     ) -> bool | None:
         self._exiting = True
-        if exc is not None:
-            self._aborting = True
         return await self._group.__aexit__(exc_type, exc, tb)
 
     def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> Task[T]:
@@ -205,8 +205,6 @@ class TaskGroup:
             refusal = "has not been entered"
         elif self._exiting and not self._live:
             refusal = "is finished"
-        elif self._aborting:
-            refusal = "is shutting down"
         else:
             if name is None:
                 name = getattr(coro, "__qualname__", type(coro).__qualname__)
@@ -223,13 +221,9 @@ class TaskGroup:
         raise RuntimeError(f"TaskGroup {self!r} {refusal}")
 
     def __repr__(self) -> str:
-        state = (
-            "cancelling"
-            if self._aborting
-            else "entered"
-            if self._entered and self._token is not None
-            else "new"
-        )
+        if self._token is None:
+            return "<TaskGroup new>"
+        state = "cancelling" if self._group.cancel_scope.cancel_called else "entered"
         return f"<TaskGroup {state}>"
 
 
