@@ -163,7 +163,9 @@ class TaskGroup:
     As with every AnyIO task group (and ``asyncio.TaskGroup``): when a task
     raises, the other tasks are cancelled and the group raises an
     :exc:`ExceptionGroup` of the errors when the ``async with`` block exits. A
-    task that ends cancelled is not an error. As ``asyncio.TaskGroup`` does,
+    task that ends cancelled is not an error. A :exc:`CancelledError` out of the
+    block (an awaited Future was cancelled) cancels the tasks and is raised again
+    once they stop, unless one failed, as in asyncio. As ``asyncio.TaskGroup`` does,
     :meth:`create_task` raises :exc:`RuntimeError` when the group has not been
     entered or is finished, and a group is entered once. A group that is
     shutting down (cancelled after a failure) still starts a task, as AnyIO's
@@ -194,6 +196,13 @@ class TaskGroup:
         tb: TracebackType | None,
     ) -> bool | None:
         self._exiting = True
+        if isinstance(exc, CancelledError):
+            # asyncio: a CancelledError out of the body (an awaited Future was cancelled)
+            # is a cancellation, not an error: the tasks are cancelled, and it goes on
+            # once they have stopped, unless one of them failed (errors come first).
+            self._group.cancel_scope.cancel()
+            await self._group.__aexit__(None, None, None)
+            return False
         return await self._group.__aexit__(exc_type, exc, tb)
 
     def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> Task[T]:
