@@ -44,6 +44,7 @@ import anyio
 import anyio.abc
 from anyio.lowlevel import EventLoopToken
 
+from .coroutines import drive, is_coroutine
 from .futures import _CANCELLED, _FAILED, _FINISHED, CancelledError, Future, _token
 
 __all__ = ["Task", "TaskGroup", "ensure_future", "gather"]
@@ -53,12 +54,6 @@ T = TypeVar("T")
 # asyncio's TaskGroup.create_task closes a coroutine it refuses from 3.13 on (gh-115957);
 # before, the caller is left to close it. The TaskGroup follows the running Python.
 _CLOSE_REFUSED_CORO = sys.version_info >= (3, 13)
-
-
-def _is_coroutine(obj: object) -> bool:
-    # asyncio.iscoroutine(): native coroutines and anything with the Coroutine ABC's
-    # methods (send, throw, close, __await__), which a Task can drive just the same.
-    return inspect.iscoroutine(obj) or isinstance(obj, Coroutine)
 
 
 def _errors_besides_cancelled(exc: BaseException) -> BaseException | None:
@@ -207,7 +202,7 @@ class TaskGroup:
 
     def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> Task[T]:
         """Start *coro* as a task of this group and return its :class:`Task`."""
-        if not _is_coroutine(coro):
+        if not is_coroutine(coro):
             raise TypeError(f"a coroutine was expected, got {coro!r}")
         refusal = None
         if self._token is None:
@@ -219,7 +214,7 @@ class TaskGroup:
                 name = getattr(coro, "__qualname__", type(coro).__qualname__)
             task: Task[T] = Task(self._token, str(name), self)
             try:
-                task._handle = self._group.create_task(task._run(coro), name=task._name)
+                task._handle = self._group.create_task(task._run(drive(coro)), name=task._name)
             except RuntimeError:  # the AnyIO group has closed
                 refusal = "is finished"
             else:
@@ -253,7 +248,7 @@ def ensure_future(obj: Any, /, *, task_group: TaskGroup | None = None) -> Future
     """
     if isinstance(obj, Future):
         return obj
-    if _is_coroutine(obj):
+    if is_coroutine(obj):
         coro: Coroutine[Any, Any, Any] = obj
     elif inspect.isawaitable(obj):
         coro = _await(obj)
@@ -308,7 +303,7 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[
                         f"every Future must belong to this one"
                     )
                 target: Awaitable[Any] = aw
-            elif _is_coroutine(aw):
+            elif is_coroutine(aw):
                 target = aw
             elif inspect.isawaitable(aw):
                 target = _await(aw)
@@ -319,7 +314,7 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[
                 )
             if problem is not None:
                 for earlier in targets:  # nothing has started: leave no coroutine behind
-                    if _is_coroutine(earlier):
+                    if is_coroutine(earlier):
                         earlier.close()  # type: ignore[attr-defined]
                 raise problem
             place = seen[id(aw)] = len(targets)

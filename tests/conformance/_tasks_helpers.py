@@ -34,28 +34,54 @@ def leaf_types(error: BaseException | None) -> set[type[BaseException]]:
     return {type(error)}
 
 
+class Arrivals:
+    """Counts the tasks that reached a point; ``all`` is set once *n* have.
+
+    Upstream sleeps and trusts that every task has started by then; on a loaded
+    machine one may not have (and asyncio never runs a task cancelled before it
+    starts), so the tests wait for the tasks to arrive instead.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.count = 0
+        self.all = anyio.Event()
+
+    def arrive(self) -> None:
+        self.count += 1
+        if self.count >= self.n:
+            self.all.set()
+
+
 async def run_as_task(
     api: ConcurrencyAPI,
     coro: Coroutine[Any, Any, Any],
     *,
     cancel_after: float | None = None,
-    msg: Any = None,
+    ready: Arrivals | None = None,
+    cancelling: anyio.Event | None = None,
 ) -> FutureLike[Any]:
     """Upstream's ``r = asyncio.create_task(runner())`` [``sleep``; ``r.cancel()``]; ``await r``.
 
     Every task needs a group in Trio and AnyIO, so *coro* runs as a task of an outer
-    group in every column. Returns the task once done; when the task failed, the outer
-    group raised it in an exception group of its own, which is checked and dropped here,
-    so the caller looks at ``task.exception()`` where upstream looks at ``await r``.
+    group in every column. With *cancel_after*, the task is cancelled that long after
+    everything in *ready* has arrived; *cancelling* is set just before. Returns the
+    task once done; when the task failed, the outer group raised it in an exception
+    group of its own, which is checked and dropped here, so the caller looks at
+    ``task.exception()`` where upstream looks at ``await r``.
     """
     task: FutureLike[Any] | None = None
     try:
         async with api.TaskGroup() as tg:
             task = tg.create_task(coro)
             if cancel_after is not None:
+                if ready is not None:
+                    await ready.all.wait()
                 await anyio.sleep(cancel_after)
                 assert not task.done()
-                task.cancel(msg)
+                if cancelling is not None:
+                    cancelling.set()
+                task.cancel()
     except BaseExceptionGroup as group:
         assert task is not None
         assert task.done()

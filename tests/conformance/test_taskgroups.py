@@ -41,6 +41,7 @@ from ..conftest import expect
 from ._tasks_helpers import (
     LONG,
     REFUSED_CORO_IS_CLOSED,
+    Arrivals,
     U,
     error_types,
     leaf_types,
@@ -64,14 +65,20 @@ def cancelled_exc() -> type[BaseException]:
     return anyio.get_cancelled_exc_class()
 
 
-async def crash_after(delay: float, error: BaseException | type[BaseException]) -> None:
+async def crash_after(
+    delay: float, error: BaseException | type[BaseException], *, after: anyio.Event | None = None
+) -> None:
+    """Raise *error* *delay* seconds after *after* is set (or after starting)."""
+    if after is not None:
+        await after.wait()
     await anyio.sleep(delay)
     raise error
 
 
-async def sleep_then_fail_in_finally() -> None:
+async def sleep_then_fail_in_finally(arrivals: Arrivals) -> None:
     """Upstream's ``foo``: sleeps; when cancelled, ``1 / 0`` in ``finally``."""
     try:
+        arrivals.arrive()
         await anyio.sleep(LONG)
     finally:
         1 / 0  # noqa: B018 - the failure under test
@@ -139,9 +146,12 @@ async def test_taskgroup_04(api: ConcurrencyAPI) -> None:
     t2_cancel = False
     t2: FutureLike[None] | None = None
 
+    started = Arrivals(1)
+
     async def foo2() -> None:
         nonlocal num, t2_cancel
         try:
+            started.arrive()
             await anyio.sleep(LONG)
         except cancelled_exc():
             t2_cancel = True
@@ -151,7 +161,7 @@ async def test_taskgroup_04(api: ConcurrencyAPI) -> None:
     async def runner() -> None:
         nonlocal num, t2
         async with api.TaskGroup() as g:
-            g.create_task(crash_after(U, ZeroDivisionError))
+            g.create_task(crash_after(U, ZeroDivisionError, after=started.all))
             t2 = g.create_task(foo2())
         num += 10
 
@@ -169,9 +179,12 @@ async def test_cancel_children_on_child_error(api: ConcurrencyAPI) -> None:
     t2_cancel = False
     runner_cancel = False
 
+    started = Arrivals(1)
+
     async def foo2() -> None:
         nonlocal num, t2_cancel
         try:
+            started.arrive()
             await anyio.sleep(LONG)
         except cancelled_exc():
             t2_cancel = True
@@ -182,7 +195,7 @@ async def test_cancel_children_on_child_error(api: ConcurrencyAPI) -> None:
         nonlocal num, runner_cancel
         async with api.TaskGroup() as g:
             for _ in range(3):
-                g.create_task(crash_after(U, ZeroDivisionError))
+                g.create_task(crash_after(U, ZeroDivisionError, after=started.all))
             g.create_task(foo2())
             try:
                 await anyio.sleep(LONG)
@@ -201,10 +214,12 @@ async def test_cancel_children_on_child_error(api: ConcurrencyAPI) -> None:
 @pytest.mark.upstream("test_taskgroups.py::TestTaskGroup::test_cancellation")
 async def test_cancellation(api: ConcurrencyAPI) -> None:
     num = 0
+    started = Arrivals(5)
 
     async def foo() -> None:
         nonlocal num
         try:
+            started.arrive()
             await anyio.sleep(LONG)
         except cancelled_exc():
             num += 1
@@ -215,7 +230,7 @@ async def test_cancellation(api: ConcurrencyAPI) -> None:
             for _ in range(5):
                 g.create_task(foo())
 
-    r = await run_as_task(api, runner(), cancel_after=U)
+    r = await run_as_task(api, runner(), cancel_after=U, ready=started)
     assert r.cancelled()
     with pytest.raises(api.CancelledError):
         r.result()
@@ -225,10 +240,12 @@ async def test_cancellation(api: ConcurrencyAPI) -> None:
 @pytest.mark.upstream("test_taskgroups.py::TestTaskGroup::test_taskgroup_07")
 async def test_taskgroup_07(api: ConcurrencyAPI) -> None:
     num = 0
+    started = Arrivals(5)
 
     async def foo() -> None:
         nonlocal num
         try:
+            started.arrive()
             await anyio.sleep(LONG)
         except cancelled_exc():
             num += 1
@@ -245,7 +262,7 @@ async def test_taskgroup_07(api: ConcurrencyAPI) -> None:
                 num += 10
                 raise
 
-    r = await run_as_task(api, runner(), cancel_after=U)
+    r = await run_as_task(api, runner(), cancel_after=U, ready=started)
     with pytest.raises(api.CancelledError):
         r.result()
     assert num == 15
@@ -257,13 +274,15 @@ async def test_taskgroup_08(api: ConcurrencyAPI) -> None:
     with their errors. On Trio its group raised them together with ``trio.Cancelled``,
     which the runner's outcome used to keep."""
 
+    started = Arrivals(5)
+
     async def runner() -> None:
         async with api.TaskGroup() as g:
             for _ in range(5):
-                g.create_task(sleep_then_fail_in_finally())
+                g.create_task(sleep_then_fail_in_finally(started))
             await anyio.sleep(LONG)
 
-    r = await run_as_task(api, runner(), cancel_after=U)
+    r = await run_as_task(api, runner(), cancel_after=U, ready=started)
     assert error_types(r.exception()) == {ZeroDivisionError}
 
 
@@ -318,13 +337,15 @@ async def test_taskgroup_10(api: ConcurrencyAPI) -> None:
 
 @pytest.mark.upstream("test_taskgroups.py::TestTaskGroup::test_taskgroup_11")
 async def test_taskgroup_11(api: ConcurrencyAPI) -> None:
+    started = Arrivals(5)
+
     async def runner() -> None:
         async with api.TaskGroup(), api.TaskGroup() as g2:
             for _ in range(5):
-                g2.create_task(sleep_then_fail_in_finally())
+                g2.create_task(sleep_then_fail_in_finally(started))
             await anyio.sleep(LONG)
 
-    r = await run_as_task(api, runner(), cancel_after=U)
+    r = await run_as_task(api, runner(), cancel_after=U, ready=started)
     error = r.exception()
     assert error_types(error) == {ExceptionGroup}
     assert isinstance(error, BaseExceptionGroup)
@@ -338,10 +359,11 @@ async def test_taskgroup_12(api: ConcurrencyAPI) -> None:
             g1.create_task(anyio.sleep(LONG))
             async with api.TaskGroup() as g2:
                 for _ in range(5):
-                    g2.create_task(sleep_then_fail_in_finally())
+                    g2.create_task(sleep_then_fail_in_finally(started))
                 await anyio.sleep(LONG)
 
-    r = await run_as_task(api, runner(), cancel_after=U)
+    started = Arrivals(5)
+    r = await run_as_task(api, runner(), cancel_after=U, ready=started)
     error = r.exception()
     assert error_types(error) == {ExceptionGroup}
     assert isinstance(error, BaseExceptionGroup)
@@ -375,15 +397,19 @@ async def test_taskgroup_14(api: ConcurrencyAPI) -> None:
     assert error_types(error.exceptions[0]) == {ValueError}
 
 
-async def _cleanup_awaits_while_a_child_crashes(api: ConcurrencyAPI) -> None:
-    """Upstream's runner of test_taskgroup_15: cancelled at U, its cleanup awaits 5 U,
-    and a child of its group crashes at 3 U."""
+async def _cleanup_awaits_while_a_child_crashes(
+    api: ConcurrencyAPI, started: Arrivals, cancelling: anyio.Event
+) -> None:
+    """Upstream's runner of test_taskgroup_15: cancelled at 0.1 s, its cleanup awaits
+    0.5 s, and a child of its group crashes at 0.3 s. Here the child crashes 2 U after
+    the cancellation, and the cleanup would wait 25 U."""
     async with api.TaskGroup() as g1:
-        g1.create_task(crash_after(3 * U, ZeroDivisionError))
+        g1.create_task(crash_after(2 * U, ZeroDivisionError, after=cancelling))
         try:
+            started.arrive()
             await anyio.sleep(LONG)
         except cancelled_exc():
-            await anyio.sleep(5 * U)
+            await anyio.sleep(25 * U)
             raise
 
 
@@ -394,7 +420,9 @@ async def test_taskgroup_15(api: ConcurrencyAPI, column: Column) -> None:
     body leaves the group, so the child crashes during the cleanup's sleep and the task
     fails. In Trio and AnyIO the cancellation covers the task's whole scope: the
     cleanup's sleep is cancelled at once, and so is the child, before it crashes."""
-    r = await run_as_task(api, _cleanup_awaits_while_a_child_crashes(api), cancel_after=U)
+    started, cancelling = Arrivals(1), anyio.Event()
+    runner = _cleanup_awaits_while_a_child_crashes(api, started, cancelling)
+    r = await run_as_task(api, runner, cancel_after=U, ready=started, cancelling=cancelling)
     outcome = "cancelled" if r.cancelled() else leaf_types(r.exception())
     assert outcome == expect(
         column,
@@ -410,12 +438,14 @@ async def test_taskgroup_16(api: ConcurrencyAPI, column: Column) -> None:
     the ZeroDivisionError arrives wrapped once more (the runner's own group reports the
     inner task's failure); the difference is test_taskgroup_15's."""
 
+    started, cancelling = Arrivals(1), anyio.Event()
+
     async def runner() -> None:
         async with api.TaskGroup() as g:
-            t = g.create_task(_cleanup_awaits_while_a_child_crashes(api))
+            t = g.create_task(_cleanup_awaits_while_a_child_crashes(api, started, cancelling))
             await t
 
-    r = await run_as_task(api, runner(), cancel_after=U)
+    r = await run_as_task(api, runner(), cancel_after=U, ready=started, cancelling=cancelling)
     outcome = "cancelled" if r.cancelled() else leaf_types(r.exception())
     assert outcome == expect(
         column,
@@ -427,16 +457,19 @@ async def test_taskgroup_16(api: ConcurrencyAPI, column: Column) -> None:
 async def test_taskgroup_17(api: ConcurrencyAPI) -> None:
     num = 0
 
+    started = Arrivals(1)
+
     async def runner() -> None:
         nonlocal num
         async with api.TaskGroup():
             try:
+                started.arrive()
                 await anyio.sleep(LONG)
             except cancelled_exc():
                 num += 10
                 raise
 
-    r = await run_as_task(api, runner(), cancel_after=U)
+    r = await run_as_task(api, runner(), cancel_after=U, ready=started)
     with pytest.raises(api.CancelledError):
         r.result()
     assert num == 10
@@ -447,16 +480,19 @@ async def test_taskgroup_18(api: ConcurrencyAPI) -> None:
     """The body turns its cancellation into an error: the task fails with it."""
     num = 0
 
+    started = Arrivals(1)
+
     async def runner() -> None:
         nonlocal num
         async with api.TaskGroup():
             try:
+                started.arrive()
                 await anyio.sleep(LONG)
             except cancelled_exc():
                 num += 10
                 raise MyExc from None
 
-    r = await run_as_task(api, runner(), cancel_after=U)
+    r = await run_as_task(api, runner(), cancel_after=U, ready=started)
     assert error_types(r.exception()) == {MyExc}
     assert num == 10
 
@@ -629,14 +665,16 @@ async def test_taskgroup_no_create_task_after_failure(api: ConcurrencyAPI, colum
     its next checkpoint and may well call ``create_task``, see test_taskgroup_25.)"""
     seen: list[str] = []
     late: list[FutureLike[None]] = []
+    started = Arrivals(1)
 
     async def coro1() -> None:
         seen.append("coro1 runs")
-        await anyio.sleep(U / 100)
+        await started.all.wait()
         1 / 0  # noqa: B018
 
     async def coro2(g: TaskGroupLike) -> None:
         try:
+            started.arrive()
             await anyio.sleep(LONG)
         except cancelled_exc():
             c1 = coro1()
