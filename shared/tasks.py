@@ -80,14 +80,13 @@ class Task(Future[T]):
     costs one AnyIO task and this object, nothing more.
     """
 
-    __slots__ = ("_group", "_handle", "_name")
+    __slots__ = ("_handle", "_name")
 
     _handle: anyio.TaskHandle[None]
 
-    def __init__(self, token: EventLoopToken, name: str, group: TaskGroup) -> None:
+    def __init__(self, token: EventLoopToken, name: str) -> None:
         self._init_state(token)
         self._name = name
-        self._group = group
 
     def get_name(self) -> str:
         return self._name
@@ -142,7 +141,6 @@ class Task(Future[T]):
             self._state = _FINISHED
             self._value = value
         finally:
-            self._group._live -= 1
             if self._callbacks:
                 self._schedule_callbacks()
 
@@ -173,8 +171,6 @@ class TaskGroup:
         self._group: anyio.abc.TaskGroup = anyio.create_task_group()
         self._token: EventLoopToken | None = None
         self._entered = False
-        self._exiting = False
-        self._live = 0  # tasks not finished yet: asyncio's "finished" is exiting with none
 
     async def __aenter__(self) -> TaskGroup:
         if self._entered:
@@ -190,7 +186,6 @@ class TaskGroup:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
-        self._exiting = True
         if isinstance(exc, CancelledError):
             # asyncio: a CancelledError out of the body (an awaited Future was cancelled)
             # is a cancellation, not an error: the tasks are cancelled, and it goes on
@@ -204,21 +199,16 @@ class TaskGroup:
         """Start *coro* as a task of this group and return its :class:`Task`."""
         if not is_coroutine(coro):
             raise TypeError(f"a coroutine was expected, got {coro!r}")
-        refusal = None
-        if self._token is None:
-            refusal = "has not been entered"
-        elif self._exiting and not self._live:
-            refusal = "is finished"
-        else:
+        refusal = "has not been entered"
+        if self._token is not None:
             if name is None:
                 name = getattr(coro, "__qualname__", type(coro).__qualname__)
-            task: Task[T] = Task(self._token, str(name), self)
+            task: Task[T] = Task(self._token, str(name))
             try:
                 task._handle = self._group.create_task(task._run(drive(coro)), name=task._name)
-            except RuntimeError:  # the AnyIO group has closed
+            except RuntimeError:  # the AnyIO group has finished (its tasks are all done)
                 refusal = "is finished"
             else:
-                self._live += 1
                 return task
         if _CLOSE_REFUSED_CORO:
             coro.close()
