@@ -16,14 +16,14 @@ from __future__ import annotations
 import inspect
 import types
 from collections.abc import Coroutine, Generator
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 __all__ = ["drive", "is_coroutine"]
 
 T = TypeVar("T")
 
 
-def is_coroutine(obj: object) -> bool:
+def is_coroutine(obj: object) -> TypeGuard[Coroutine[Any, Any, Any]]:
     """``asyncio.iscoroutine()`` for Tasks: a coroutine, or the Coroutine ABC's methods."""
     return inspect.iscoroutine(obj) or isinstance(obj, Coroutine)
 

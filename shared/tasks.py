@@ -294,7 +294,7 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[
                     )
                 target: Awaitable[Any] = aw
             elif is_coroutine(aw):
-                target = aw
+                target = drive(aw)  # a coroutine-like object is stepped as a Task would
             elif inspect.isawaitable(aw):
                 target = _await(aw)
             else:
@@ -303,9 +303,14 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[
                     f"got {type(aw).__name__}"
                 )
             if problem is not None:
-                for earlier in targets:  # nothing has started: leave no coroutine behind
+                for earlier in aws:  # nothing has started: leave no coroutine behind
+                    if earlier is aw:
+                        break
                     if is_coroutine(earlier):
-                        earlier.close()  # type: ignore[attr-defined]
+                        earlier.close()
+                for wrapper in targets:
+                    if inspect.iscoroutine(wrapper):
+                        wrapper.close()
                 raise problem
             place = seen[id(aw)] = len(targets)
             targets.append(target)
