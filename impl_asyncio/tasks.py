@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Sequence
 from typing import Any, Literal, TypeVar, overload
 
@@ -35,13 +36,18 @@ Task = asyncio.Task
 TaskGroup = asyncio.TaskGroup
 
 
+async def _await(aw: Awaitable[T]) -> T:
+    return await aw
+
+
 def ensure_future(
     obj: Awaitable[Any], /, *, task_group: asyncio.TaskGroup | None = None
 ) -> asyncio.Future[Any]:
     """Return *obj* if it is already a Future or Task, else wrap it in a new Task.
 
-    With *task_group*, a coroutine becomes a task of that group; without, an
-    ungrouped task of the running loop (``asyncio.ensure_future``), which
+    With *task_group*, a coroutine becomes a task of that group (another
+    awaitable too, wrapped in a coroutine); without, an ungrouped task of the
+    running loop (``asyncio.ensure_future``), which
     nothing waits for unless you keep a reference and await it.
 
     Error handling
@@ -49,8 +55,11 @@ def ensure_future(
     Anything that is not awaitable raises :exc:`TypeError` naming the accepted
     kinds (a Future, a coroutine or an awaitable).
     """
-    if task_group is not None and asyncio.iscoroutine(obj):
-        return task_group.create_task(obj)
+    if task_group is not None and not asyncio.isfuture(obj):
+        if asyncio.iscoroutine(obj):
+            return task_group.create_task(obj)
+        if inspect.isawaitable(obj):  # as asyncio.ensure_future does, in a coroutine
+            return task_group.create_task(_await(obj))
     return asyncio.ensure_future(obj)
 
 

@@ -19,6 +19,11 @@ module builds asyncio's Future from exactly those parts so it lines up with
 * ``await fut`` is always a checkpoint, even when the future is already done:
   Trio's rule that every ``await`` on a Trio primitive may switch tasks and may
   raise ``Cancelled``.
+* A failed future raises its exception with the traceback it was stored with,
+  on every ``result()`` and ``await`` (as asyncio does): re-raising does not
+  grow the traceback, nor keep the frames of earlier awaits alive.
+* A failed future that is garbage collected before anyone read its exception
+  is reported ("Future exception was never retrieved"), as asyncio does.
 
 Unlike asyncio, cancelling a task that is awaiting a future does **not** cancel
 the future: a future may have many waiters, and one waiter leaving says nothing
@@ -28,14 +33,18 @@ Error handling
 --------------
 An exception raised by a done callback is logged (as asyncio's default exception
 handler does) and does not stop the other callbacks; letting it escape from
-``run_sync_soon`` would crash the whole run with ``TrioInternalError``.
+``run_sync_soon`` would crash the whole run with ``TrioInternalError``. An
+exception that was never retrieved is logged the same way: Trio has no loop
+exception handler to give it to.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import sys
 from collections.abc import Callable, Generator
+from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import outcome
@@ -76,6 +85,23 @@ _TRANSITIONS: dict[_State, frozenset[_State]] = {
 }
 
 
+# asyncio refuses StopIteration with TypeError up to 3.12 and stores it as a RuntimeError
+# from 3.13 (gh-112182); the Future follows the asyncio of the running Python.
+_STOPITERATION_BECOMES_RUNTIMEERROR = sys.version_info >= (3, 13)
+
+
+def _check_settable(exception: BaseException) -> BaseException:
+    """What ``set_exception`` stores for *exception* (PEP 479: StopIteration cannot travel)."""
+    if not isinstance(exception, StopIteration):
+        return exception
+    message = "StopIteration interacts badly with generators and cannot be raised into a Future"
+    if not _STOPITERATION_BECOMES_RUNTIMEERROR:
+        raise TypeError(message)
+    replacement = RuntimeError(message)
+    replacement.__cause__ = replacement.__context__ = exception
+    return replacement
+
+
 def _current_token() -> trio.lowlevel.TrioToken:
     try:
         return trio.lowlevel.current_trio_token()
@@ -93,13 +119,27 @@ class Future(Generic[T]):
     :meth:`set_exception` or :meth:`cancel`; ``await`` it to get the result.
     """
 
-    __slots__ = ("_callbacks", "_cancel_message", "_event", "_outcome", "_state", "_token")
+    __slots__ = (
+        "__weakref__",
+        "_callbacks",
+        "_cancel_message",
+        "_event",
+        "_log_traceback",
+        "_outcome",
+        "_state",
+        "_tb",
+        "_token",
+    )
 
     def __init__(self) -> None:
         self._token = _current_token()
         self._state = _State.PENDING
         self._outcome: outcome.Value[T] | outcome.Error | None = None
         self._cancel_message: Any | None = None
+        # The traceback the exception had when it was stored (asyncio's _exception_tb);
+        # for a cancelled Task, the traceback of the cancellation that unwound it.
+        self._tb: TracebackType | None = None
+        self._log_traceback = False  # a stored exception nobody has read yet
         self._callbacks: list[Callable[[Future[T]], object]] = []
         self._event = trio.Event()
 
@@ -123,7 +163,8 @@ class Future(Generic[T]):
             raise InvalidStateError("Result is not ready.")
         # Not outcome.unwrap(): an outcome unwraps only once, a result may be read often.
         if isinstance(self._outcome, outcome.Error):
-            raise self._outcome.error
+            self._log_traceback = False
+            raise self._outcome.error.with_traceback(self._tb)
         return self._outcome.value
 
     def exception(self) -> BaseException | None:
@@ -131,6 +172,7 @@ class Future(Generic[T]):
             raise self._make_cancelled_error()
         if self._outcome is None:
             raise InvalidStateError("Exception is not set.")
+        self._log_traceback = False
         return self._outcome.error if isinstance(self._outcome, outcome.Error) else None
 
     # -- transitions ---------------------------------------------------------------------
@@ -141,13 +183,16 @@ class Future(Generic[T]):
     def set_exception(self, exception: BaseException | type[BaseException], /) -> None:
         if isinstance(exception, type):
             exception = exception()
-        if isinstance(exception, StopIteration):
-            # Raising StopIteration out of a coroutine turns into RuntimeError (PEP 479).
-            raise TypeError("StopIteration interacts badly with generators and cannot be set")
+        if self._state is not _State.PENDING:  # before StopIteration: a done future says so
+            raise InvalidStateError(f"invalid state {self._state.value}: {self!r}")
+        exception = _check_settable(exception)
         self._finish(_State.FINISHED, outcome.Error(exception))
+        self._tb = exception.__traceback__
+        self._log_traceback = True
 
     def cancel(self, msg: Any | None = None) -> bool:
         """Cancel a pending future. Returns ``False`` if it was already done."""
+        self._log_traceback = False  # asyncio: a cancel() call counts as looking at it
         if self._state is not _State.PENDING:
             return False
         self._cancel_message = msg
@@ -176,9 +221,11 @@ class Future(Generic[T]):
 
     def remove_done_callback(self, fn: Callable[[Future[T]], object], /) -> int:
         """Remove every registration of *fn*; return how many there were."""
-        kept = [cb for cb in self._callbacks if cb != fn]
-        removed = len(self._callbacks) - len(kept)
-        self._callbacks = kept
+        callbacks = self._callbacks
+        kept = [cb for cb in callbacks if cb != fn]
+        removed = len(callbacks) - len(kept)
+        if removed:  # a callback's __eq__ may have changed the list meanwhile: keep that
+            self._callbacks = kept
         return removed
 
     def _run_callback(self, fn: Callable[[Future[T]], object]) -> None:
@@ -209,9 +256,29 @@ class Future(Generic[T]):
             raise RuntimeError(f"{self!r} belongs to another trio.run(); it cannot be used here")
 
     def _make_cancelled_error(self) -> CancelledError:
-        if self._cancel_message is None:
-            return CancelledError()
-        return CancelledError(self._cancel_message)
+        error = (
+            CancelledError()
+            if self._cancel_message is None
+            else CancelledError(self._cancel_message)
+        )
+        # A cancelled Task keeps where its coroutine was interrupted, for the first reader
+        # (as asyncio keeps the CancelledError that unwound it); then it lets the frames go.
+        tb, self._tb = self._tb, None
+        return error.with_traceback(tb)
+
+    def __del__(self) -> None:
+        # getattr: __init__ may have failed (a bad argument) before setting it
+        if not getattr(self, "_log_traceback", False) or not isinstance(
+            self._outcome, outcome.Error
+        ):
+            return
+        error = self._outcome.error
+        _log.error(
+            "%s exception was never retrieved: %r",
+            type(self).__name__,
+            self,
+            exc_info=(type(error), error, self._tb),
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._state.value}>"

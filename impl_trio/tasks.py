@@ -11,21 +11,29 @@ the coroutine's, and :class:`TaskGroup` is a nursery with ``create_task``.
   coroutine sees :class:`trio.Cancelled` at its next checkpoint, its ``finally``
   blocks run, and awaiting the task raises :exc:`CancelledError`. Trio
   cancellation is level-triggered: a coroutine that catches ``Cancelled`` and
-  awaits again is cancelled again. Siblings are not affected.
+  awaits again is cancelled again. Siblings are not affected. A coroutine that
+  returns before reaching a checkpoint has finished: its result stands.
+* A task whose coroutine lets a cancelled Future's :exc:`CancelledError` out
+  ends CANCELLED, and its group does not count it as a failure (asyncio's rule).
+* A task that fails while a scope around it is being cancelled records its
+  error without the ``trio.Cancelled`` (which goes on unwinding its scope).
 * ``gather`` runs everything in a nursery it owns, so nothing outlives the call.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Coroutine, Sequence
+import sys
+from collections.abc import Awaitable, Coroutine, Generator, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
 import outcome
 import trio
 
-from .futures import Future, _State
+from shared.coroutines import drive, is_coroutine
+
+from .futures import CancelledError, Future, _State
 
 __all__ = ["Task", "TaskGroup", "ensure_future", "gather"]
 
@@ -37,14 +45,24 @@ T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
 
+# asyncio's TaskGroup.create_task closes a coroutine it refuses from 3.13 on (gh-115957);
+# before, the caller is left to close it. The TaskGroup follows the running Python.
+_CLOSE_REFUSED_CORO = sys.version_info >= (3, 13)
 
-def _is_cancellation(exc: BaseException) -> bool:
+
+def _errors_besides_cancelled(exc: BaseException) -> BaseException | None:
+    """*exc* without the ``trio.Cancelled`` it may hold; None if it is only that.
+
+    A task that fails while a cancel scope around it is cancelled ends with a group of
+    its error and ``Cancelled``. The ``Cancelled`` belongs to the scope that is unwinding
+    and is re-raised to it; the task's own outcome is the error alone, so that
+    ``except* SomeError`` around ``await task`` does not let a stale ``Cancelled`` out.
+    """
     if isinstance(exc, trio.Cancelled):
-        return True
-    # A nursery inside the coroutine reports its children's Cancelled as a group.
+        return None
     if isinstance(exc, BaseExceptionGroup):
-        return exc.split(trio.Cancelled)[1] is None
-    return False
+        return exc.split(trio.Cancelled)[1]
+    return exc
 
 
 class Task(Future[T]):
@@ -55,10 +73,12 @@ class Task(Future[T]):
 
     __slots__ = ("_coro", "_name", "_scope")
 
-    def __init__(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> None:
         super().__init__()
         self._coro = coro
-        self._name = name if name is not None else getattr(coro, "__qualname__", repr(coro))
+        if name is None:
+            name = getattr(coro, "__qualname__", type(coro).__qualname__)
+        self._name = str(name)
         self._scope = trio.CancelScope()
 
     def get_name(self) -> str:
@@ -78,21 +98,38 @@ class Task(Future[T]):
         self._scope.cancel(reason=None if msg is None else str(msg))
         return True
 
+    def __await__(self) -> Generator[Any, None, T]:
+        # Awaiting itself would wait forever: asyncio throws this RuntimeError into the
+        # coroutine instead. The coroutine is running right now only if it is the awaiter.
+        if getattr(self._coro, "cr_running", False):
+            raise RuntimeError(f"Task cannot await on itself: {self!r}")
+        return super().__await__()
+
     async def _run(self) -> None:
         with self._scope:
             try:
-                value = await self._coro
+                value = await drive(self._coro)
+            except CancelledError as exc:
+                # The coroutine let a cancelled Future's CancelledError out: asyncio counts
+                # that task as cancelled, not failed, and its group takes no notice.
+                self._end_cancelled(exc.args[0] if exc.args else None, exc.__traceback__)
+                return
             except BaseException as exc:
-                if _is_cancellation(exc):
-                    Future.cancel(self, self._cancel_message)
+                error = _errors_besides_cancelled(exc)
+                if error is None:
+                    self._end_cancelled(self._cancel_message, exc.__traceback__)
                 else:
-                    self._finish_task(outcome.Error(exc))
+                    self._finish(_State.FINISHED, outcome.Error(error))
+                    self._tb = error.__traceback__
                 raise  # to the scope (our own cancel) or the nursery (errors, outer cancels)
-            self._finish_task(outcome.Value(value))
+            self._finish(_State.FINISHED, outcome.Value(value))
 
-    def _finish_task(self, result: outcome.Value[T] | outcome.Error) -> None:
-        # Future.set_result is refused on a Task; the task itself goes through _finish.
-        self._finish(_State.FINISHED, result)
+    def _end_cancelled(self, msg: Any | None, tb: TracebackType | None) -> None:
+        # Future.set_result and cancel are refused or redirected on a Task; the task
+        # itself goes through _finish.
+        self._cancel_message = msg
+        self._finish(_State.CANCELLED, None)
+        self._tb = tb  # where the coroutine was interrupted, for the first reader
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._state.value} name={self._name!r}>"
@@ -105,14 +142,28 @@ class TaskGroup:
     --------------
     As with a nursery (and ``asyncio.TaskGroup``): when a task raises, the other
     tasks are cancelled and the group raises an :exc:`ExceptionGroup` of the
-    errors when the ``async with`` block exits.
+    errors when the ``async with`` block exits. A task that ends cancelled is
+    not an error. A :exc:`CancelledError` out of the block (an awaited Future was
+    cancelled) cancels the tasks and is raised again once they stop, unless one
+    failed, as in asyncio. As ``asyncio.TaskGroup`` does, :meth:`create_task` raises
+    :exc:`RuntimeError` when the group has not been entered or is finished, and
+    a group is entered once. A group that is shutting down (cancelled after a
+    failure) still starts a task, as a nursery does, and the task is cancelled
+    at its first checkpoint; asyncio refuses it (``RuntimeError``), which is
+    safe there only because asyncio cancels a woken task as it resumes, where
+    Trio lets it run on to its next checkpoint.
     """
 
     def __init__(self) -> None:
         self._nursery_manager = trio.open_nursery()
         self._nursery: trio.Nursery | None = None
+        self._entered = False
+        self._exiting = False
 
     async def __aenter__(self) -> TaskGroup:
+        if self._entered:
+            raise RuntimeError(f"TaskGroup {self!r} has already been entered")
+        self._entered = True
         self._nursery = await self._nursery_manager.__aenter__()
         return self
 
@@ -122,22 +173,44 @@ class TaskGroup:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
+        self._exiting = True
+        if isinstance(exc, CancelledError) and self._nursery is not None:
+            # asyncio: a CancelledError out of the body (an awaited Future was cancelled)
+            # is a cancellation, not an error: the tasks are cancelled, and it goes on
+            # once they have stopped, unless one of them failed (errors come first).
+            self._nursery.cancel_scope.cancel()
+            await self._nursery_manager.__aexit__(None, None, None)
+            return False
         return await self._nursery_manager.__aexit__(exc_type, exc, tb)
 
-    def create_task(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> Task[T]:
+    def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> Task[T]:
         """Start *coro* as a task of this group and return its :class:`Task`."""
-        if not inspect.iscoroutine(coro):
-            raise TypeError(f"create_task() needs a coroutine, got {type(coro).__name__}")
-        if self._nursery is None:
+        if not is_coroutine(coro):
+            raise TypeError(f"a coroutine was expected, got {coro!r}")
+        nursery = self._nursery
+        refusal = None
+        if nursery is None:
+            refusal = "has not been entered"
+        elif self._exiting and not nursery.child_tasks:
+            refusal = "is finished"
+        if refusal is None:
+            assert nursery is not None
+            task = Task(coro, name=name)
+            try:
+                nursery.start_soon(task._run, name=task.get_name())
+            except RuntimeError:  # the nursery has closed
+                refusal = "is finished"
+            else:
+                return task
+        if _CLOSE_REFUSED_CORO:
             coro.close()
-            raise RuntimeError("TaskGroup has not been entered: use 'async with TaskGroup()'")
-        task = Task(coro, name=name)
-        try:
-            self._nursery.start_soon(task._run, name=task.get_name())
-        except RuntimeError:
-            coro.close()  # the nursery is closed: don't leave a never-awaited coroutine
-            raise
-        return task
+        raise RuntimeError(f"TaskGroup {self!r} {refusal}")
+
+    def __repr__(self) -> str:
+        if self._nursery is None:
+            return "<TaskGroup new>"
+        state = "cancelling" if self._nursery.cancel_scope.cancel_called else "entered"
+        return f"<TaskGroup {state}>"
 
 
 async def _await(aw: Awaitable[T]) -> T:
@@ -157,7 +230,7 @@ def ensure_future(obj: Any, /, *, task_group: TaskGroup | None = None) -> Future
     """
     if isinstance(obj, Future):
         return obj
-    if inspect.iscoroutine(obj):
+    if is_coroutine(obj):
         coro: Coroutine[Any, Any, Any] = obj
     elif inspect.isawaitable(obj):
         coro = _await(obj)
@@ -295,10 +368,13 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Seque
 
     As asyncio's ``gather`` does with ``ensure_future``, every argument is
     coerced first: a Future or Task is waited for as it is, a coroutine gets a
-    task of its own (in a nursery that ``gather`` owns).
+    task of its own (in a nursery that ``gather`` owns). An awaitable given more
+    than once runs once; each of its places gets its result.
 
     Error handling
     --------------
+    A Future of another ``trio.run`` raises :exc:`ValueError` and anything not
+    awaitable :exc:`TypeError`, both before anything starts.
     Without *return_exceptions*, the first exception cancels everything else —
     the nursery's tasks, and the Futures and Tasks that were passed in, which
     are waited for until they have stopped — and is raised. If more than one
@@ -308,20 +384,45 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Seque
     cancelled Future) are returned in place of results and nothing is
     cancelled. Nothing is left running when ``gather`` returns or raises.
     """
+    token = trio.lowlevel.current_trio_token()
+    # One task per distinct awaitable, as asyncio.gather does: the same coroutine given
+    # twice runs once, and both places get its result.
     targets: list[Awaitable[Any]] = []
+    places: list[int] = []  # argument i's result is that of targets[places[i]]
+    seen: dict[int, int] = {}
     for aw in aws:
-        if isinstance(aw, Future) or inspect.iscoroutine(aw):
-            targets.append(aw)
-        elif inspect.isawaitable(aw):
-            targets.append(_await(aw))
-        else:
-            for target in targets:
-                if inspect.iscoroutine(target):
-                    target.close()
-            raise TypeError(
-                f"gather() accepts Futures, Tasks, coroutines and awaitables; "
-                f"got {type(aw).__name__}"
-            )
+        place = seen.get(id(aw))
+        if place is None:
+            problem = None
+            if isinstance(aw, Future):
+                if aw._token is not token:
+                    problem = ValueError(
+                        f"gather() got {aw!r}, which belongs to another trio.run(); "
+                        f"every Future must belong to this one"
+                    )
+                target: Awaitable[Any] = aw
+            elif is_coroutine(aw):
+                target = drive(aw)  # a coroutine-like object is stepped as a Task would
+            elif inspect.isawaitable(aw):
+                target = _await(aw)
+            else:
+                problem = TypeError(
+                    f"gather() accepts Futures, Tasks, coroutines and awaitables; "
+                    f"got {type(aw).__name__}"
+                )
+            if problem is not None:
+                for earlier in aws:  # nothing has started: leave no coroutine behind
+                    if earlier is aw:
+                        break
+                    if is_coroutine(earlier):
+                        earlier.close()
+                for wrapper in targets:
+                    if inspect.iscoroutine(wrapper):
+                        wrapper.close()
+                raise problem
+            place = seen[id(aw)] = len(targets)
+            targets.append(target)
+        places.append(place)
 
     results: list[Any] = [None] * len(targets)
     errors: list[Exception] = []
@@ -350,4 +451,4 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Seque
         raise errors[0]
     if errors:
         raise ExceptionGroup(f"gather(): {len(errors)} awaitables failed", errors)
-    return results
+    return [results[place] for place in places]

@@ -39,16 +39,25 @@ loop run that created it.
 As on Trio, ``await fut`` is a checkpoint on every backend, and cancelling a
 task that awaits a future leaves the future pending.
 
+As in asyncio, a failed future raises its exception with the traceback it was
+stored with, on every ``result()`` and ``await``, so re-raising neither grows
+the traceback nor keeps earlier awaits' frames alive; and a failed future
+collected before anyone read its exception is reported ("Future exception was
+never retrieved").
+
 Error handling
 --------------
 An exception raised by a done callback is logged and does not stop the other
 callbacks (asyncio's default behaviour; on Trio it would otherwise crash the run).
+An exception never retrieved is logged too: AnyIO has no loop exception handler.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Generator
+from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -65,6 +74,23 @@ _PENDING = _Status.PENDING
 _FINISHED = _Status.FINISHED
 _FAILED = _Status.FAILED
 _CANCELLED = _Status.CANCELLED
+
+
+# asyncio refuses StopIteration with TypeError up to 3.12 and stores it as a RuntimeError
+# from 3.13 (gh-112182); the Future follows the asyncio of the running Python.
+_STOPITERATION_BECOMES_RUNTIMEERROR = sys.version_info >= (3, 13)
+
+
+def _check_settable(exception: BaseException) -> BaseException:
+    """What ``set_exception`` stores for *exception* (PEP 479: StopIteration cannot travel)."""
+    if not isinstance(exception, StopIteration):
+        return exception
+    message = "StopIteration interacts badly with generators and cannot be raised into a Future"
+    if not _STOPITERATION_BECOMES_RUNTIMEERROR:
+        raise TypeError(message)
+    replacement = RuntimeError(message)
+    replacement.__cause__ = replacement.__context__ = exception
+    return replacement
 
 
 class CancelledError(Exception):
@@ -100,7 +126,18 @@ class Future(Generic[T]):
     transition guarded by :meth:`_settle`.
     """
 
-    __slots__ = ("_callbacks", "_cancel_message", "_error", "_event", "_state", "_token", "_value")
+    __slots__ = (
+        "__weakref__",
+        "_callbacks",
+        "_cancel_message",
+        "_error",
+        "_event",
+        "_log_traceback",
+        "_state",
+        "_tb",
+        "_token",
+        "_value",
+    )
 
     _value: T
 
@@ -111,6 +148,10 @@ class Future(Generic[T]):
         self._token = token
         self._state = _PENDING
         self._error: BaseException | None = None
+        # The traceback the exception had when it was stored (asyncio's _exception_tb);
+        # for a cancelled Task, the traceback of the cancellation that unwound it.
+        self._tb: TracebackType | None = None
+        self._log_traceback = False  # a stored exception nobody has read yet
         self._cancel_message: Any | None = None
         self._callbacks: list[Callable[[Future[T]], object]] = []
         # Made by the first await that has to wait: a future resolved before anyone
@@ -135,7 +176,8 @@ class Future(Generic[T]):
         if state is _FINISHED:
             return self._value
         if state is _FAILED:
-            raise self._error  # type: ignore[misc]  # FAILED always has an error
+            self._log_traceback = False
+            raise self._error.with_traceback(self._tb)  # type: ignore[union-attr]  # FAILED has one
         if state is _CANCELLED:
             raise self._make_cancelled_error()
         raise InvalidStateError("Result is not ready.")
@@ -143,6 +185,7 @@ class Future(Generic[T]):
     def exception(self) -> BaseException | None:
         state = self._state
         if state is _FINISHED or state is _FAILED:
+            self._log_traceback = False
             return self._error
         if state is _CANCELLED:
             raise self._make_cancelled_error()
@@ -165,14 +208,15 @@ class Future(Generic[T]):
             self._schedule_callbacks()
 
     def set_exception(self, exception: BaseException | type[BaseException], /) -> None:
-        if isinstance(exception, type):
-            exception = exception()
-        if isinstance(exception, StopIteration):
-            raise TypeError("StopIteration interacts badly with generators and cannot be set")
         if self._state is not _PENDING:
             raise self._invalid_transition(_FAILED)
+        if isinstance(exception, type):
+            exception = exception()
+        exception = _check_settable(exception)
         self._state = _FAILED
         self._error = exception
+        self._tb = exception.__traceback__
+        self._log_traceback = True
         if self._event is not None:
             self._event.set()
         if self._callbacks:
@@ -180,6 +224,7 @@ class Future(Generic[T]):
 
     def cancel(self, msg: Any | None = None) -> bool:
         """Cancel a pending future. Returns ``False`` if it was already done."""
+        self._log_traceback = False  # asyncio: a cancel() call counts as looking at it
         if self._state is not _PENDING:
             return False
         self._state = _CANCELLED
@@ -206,9 +251,11 @@ class Future(Generic[T]):
 
     def remove_done_callback(self, fn: Callable[[Future[T]], object], /) -> int:
         """Remove every registration of *fn*; return how many there were."""
-        kept = [cb for cb in self._callbacks if cb != fn]
-        removed = len(self._callbacks) - len(kept)
-        self._callbacks = kept
+        callbacks = self._callbacks
+        kept = [cb for cb in callbacks if cb != fn]
+        removed = len(callbacks) - len(kept)
+        if removed:  # a callback's __eq__ may have changed the list meanwhile: keep that
+            self._callbacks = kept
         return removed
 
     def _schedule_callbacks(self) -> None:
@@ -266,8 +313,25 @@ class Future(Generic[T]):
 
     def _make_cancelled_error(self) -> CancelledError:
         if self._cancel_message is None:
-            return CancelledError()
-        return CancelledError(self._cancel_message)
+            error = CancelledError()
+        else:
+            error = CancelledError(self._cancel_message)
+        # A cancelled Task keeps where its coroutine was interrupted, for the first reader
+        # (as asyncio keeps the CancelledError that unwound it); then it lets the frames go.
+        tb, self._tb = self._tb, None
+        return error.with_traceback(tb)
+
+    def __del__(self) -> None:
+        # getattr: __init__ may have failed (a bad argument) before setting it
+        if not getattr(self, "_log_traceback", False) or self._error is None:
+            return
+        error = self._error
+        _log.error(
+            "%s exception was never retrieved: %r",
+            type(self).__name__,
+            self,
+            exc_info=(type(error), error, self._tb),
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._state.name.lower()}>"

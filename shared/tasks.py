@@ -13,7 +13,18 @@ source text's rule: a Task *is* a Future). Where the interfaces differ:
   (asyncio since 3.7): only the coroutine decides the result.
 * ``task.cancel()`` cancels the handle's cancel scope: the coroutine sees the
   backend's cancellation at its next checkpoint, and again at every later one
-  (level-triggered, as in Trio, on asyncio too); siblings are not affected.
+  (level-triggered, as in Trio, on asyncio too); siblings are not affected. A
+  coroutine that returns before reaching a checkpoint has finished: its result
+  stands (AnyIO's ``TaskHandle`` says FINISHED too).
+* A task whose coroutine lets a cancelled Future's :exc:`CancelledError` out
+  ends CANCELLED, and its group does not count it as a failure (asyncio's rule).
+* A task that fails while a scope around it is being cancelled records its
+  error without the backend's cancellation exception, which goes on unwinding
+  its scope.
+* ``TaskGroup.create_task`` refuses a group that is not entered or is finished
+  with asyncio's :exc:`RuntimeError`. In a group shutting down after a failure
+  it starts the task, which is cancelled at its first checkpoint (AnyIO's and
+  Trio's rule; asyncio refuses it).
 
 ``gather`` is not :func:`anyio.gather`: that one takes only coroutines, returns a
 tuple and raises the task group's ExceptionGroup. asyncio's ``gather`` takes
@@ -24,7 +35,8 @@ itself, so it is built here on a task group of its own.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Coroutine, Sequence
+import sys
+from collections.abc import Awaitable, Coroutine, Generator, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
@@ -32,7 +44,8 @@ import anyio
 import anyio.abc
 from anyio.lowlevel import EventLoopToken
 
-from .futures import _CANCELLED, _FAILED, _FINISHED, Future, _token
+from .coroutines import drive, is_coroutine
+from .futures import _CANCELLED, _FAILED, _FINISHED, CancelledError, Future, _token
 
 __all__ = ["Task", "TaskGroup", "ensure_future", "gather"]
 
@@ -43,6 +56,26 @@ T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
+
+# asyncio's TaskGroup.create_task closes a coroutine it refuses from 3.13 on (gh-115957);
+# before, the caller is left to close it. The TaskGroup follows the running Python.
+_CLOSE_REFUSED_CORO = sys.version_info >= (3, 13)
+
+
+def _errors_besides_cancelled(exc: BaseException) -> BaseException | None:
+    """*exc* without the backend's cancellation exception; None if it is only that.
+
+    A task that fails while a cancel scope around it is cancelled can end with a
+    group of its error and the cancellation. The cancellation belongs to the scope
+    that is unwinding and is re-raised to it; the task's own outcome is the error
+    alone, so ``except* SomeError`` around ``await task`` lets no stale one out.
+    """
+    cancelled = anyio.get_cancelled_exc_class()
+    if isinstance(exc, cancelled):
+        return None
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.split(cancelled)[1]
+    return exc
 
 
 class Task(Future[T]):
@@ -78,6 +111,14 @@ class Task(Future[T]):
         self._handle.cancel()
         return True
 
+    def __await__(self) -> Generator[Any, None, T]:
+        # Awaiting itself would wait forever: asyncio throws this RuntimeError into the
+        # coroutine instead. The handle's coroutine (_run, and the task's coroutine inside
+        # it) is running right now only if the awaiter is the task itself.
+        if getattr(self._handle.coro, "cr_running", False):
+            raise RuntimeError(f"Task cannot await on itself: {self!r}")
+        return super().__await__()
+
     def _wait_done(self) -> Any:
         return self._handle.wait()
 
@@ -86,12 +127,21 @@ class Task(Future[T]):
     async def _run(self, coro: Coroutine[Any, Any, T]) -> None:
         try:
             value = await coro
-        except anyio.get_cancelled_exc_class():
+        except CancelledError as exc:
+            # The coroutine let a cancelled Future's CancelledError out: asyncio counts
+            # that task as cancelled, not failed, and its group takes no notice.
             self._state = _CANCELLED
-            raise
+            self._cancel_message = exc.args[0] if exc.args else None
+            self._tb = exc.__traceback__
         except BaseException as exc:
-            self._state = _FAILED
-            self._error = exc
+            error = _errors_besides_cancelled(exc)
+            if error is None:
+                self._state = _CANCELLED
+                self._tb = exc.__traceback__  # where the coroutine was interrupted
+            else:
+                self._state = _FAILED
+                self._error = error
+                self._tb = error.__traceback__
             raise  # to the task group, which cancels the siblings
         else:
             self._state = _FINISHED
@@ -111,14 +161,27 @@ class TaskGroup:
     --------------
     As with every AnyIO task group (and ``asyncio.TaskGroup``): when a task
     raises, the other tasks are cancelled and the group raises an
-    :exc:`ExceptionGroup` of the errors when the ``async with`` block exits.
+    :exc:`ExceptionGroup` of the errors when the ``async with`` block exits. A
+    task that ends cancelled is not an error. A :exc:`CancelledError` out of the
+    block (an awaited Future was cancelled) cancels the tasks and is raised again
+    once they stop, unless one failed, as in asyncio. As ``asyncio.TaskGroup`` does,
+    :meth:`create_task` raises :exc:`RuntimeError` when the group has not been
+    entered or is finished, and a group is entered once. A group that is
+    shutting down (cancelled after a failure) still starts a task, as AnyIO's
+    does, and the task is cancelled at its first checkpoint; asyncio refuses it,
+    which is safe there only because asyncio cancels a woken task as it resumes,
+    where AnyIO (like Trio) lets it run on to its next checkpoint.
     """
 
     def __init__(self) -> None:
         self._group: anyio.abc.TaskGroup = anyio.create_task_group()
         self._token: EventLoopToken | None = None
+        self._entered = False
 
     async def __aenter__(self) -> TaskGroup:
+        if self._entered:
+            raise RuntimeError(f"TaskGroup {self!r} has already been entered")
+        self._entered = True
         await self._group.__aenter__()
         self._token = _token()  # looked up once, shared by every task of the group
         return self
@@ -129,22 +192,39 @@ class TaskGroup:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
+        if isinstance(exc, CancelledError):
+            # asyncio: a CancelledError out of the body (an awaited Future was cancelled)
+            # is a cancellation, not an error: the tasks are cancelled, and it goes on
+            # once they have stopped, unless one of them failed (errors come first).
+            self._group.cancel_scope.cancel()
+            await self._group.__aexit__(None, None, None)
+            return False
         return await self._group.__aexit__(exc_type, exc, tb)
 
-    def create_task(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> Task[T]:
+    def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> Task[T]:
         """Start *coro* as a task of this group and return its :class:`Task`."""
-        if not inspect.iscoroutine(coro):
-            raise TypeError(f"create_task() needs a coroutine, got {type(coro).__name__}")
-        if self._token is None:
+        if not is_coroutine(coro):
+            raise TypeError(f"a coroutine was expected, got {coro!r}")
+        refusal = "has not been entered"
+        if self._token is not None:
+            if name is None:
+                name = getattr(coro, "__qualname__", type(coro).__qualname__)
+            task: Task[T] = Task(self._token, str(name))
+            try:
+                task._handle = self._group.create_task(task._run(drive(coro)), name=task._name)
+            except RuntimeError:  # the AnyIO group has finished (its tasks are all done)
+                refusal = "is finished"
+            else:
+                return task
+        if _CLOSE_REFUSED_CORO:
             coro.close()
-            raise RuntimeError("TaskGroup has not been entered: use 'async with TaskGroup()'")
-        task: Task[T] = Task(self._token, name if name is not None else coro.__qualname__)
-        try:
-            task._handle = self._group.create_task(task._run(coro), name=task._name)
-        except RuntimeError:
-            coro.close()  # the group is closed: don't leave a never-awaited coroutine
-            raise
-        return task
+        raise RuntimeError(f"TaskGroup {self!r} {refusal}")
+
+    def __repr__(self) -> str:
+        if self._token is None:
+            return "<TaskGroup new>"
+        state = "cancelling" if self._group.cancel_scope.cancel_called else "entered"
+        return f"<TaskGroup {state}>"
 
 
 async def _await(aw: Awaitable[T]) -> T:
@@ -164,7 +244,7 @@ def ensure_future(obj: Any, /, *, task_group: TaskGroup | None = None) -> Future
     """
     if isinstance(obj, Future):
         return obj
-    if inspect.iscoroutine(obj):
+    if is_coroutine(obj):
         coro: Coroutine[Any, Any, Any] = obj
     elif inspect.isawaitable(obj):
         coro = _await(obj)
@@ -302,10 +382,13 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Seque
 
     As asyncio's ``gather`` does with ``ensure_future``, every argument is
     coerced first: a Future or Task is waited for as it is, a coroutine gets a
-    task of its own (in a task group that ``gather`` owns).
+    task of its own (in a task group that ``gather`` owns). An awaitable given
+    more than once runs once; each of its places gets its result.
 
     Error handling
     --------------
+    A Future of another event loop run raises :exc:`ValueError` and anything
+    not awaitable :exc:`TypeError`, both before anything starts.
     Without *return_exceptions*, the first exception cancels everything else —
     the group's tasks, and the Futures and Tasks that were passed in, which are
     waited for until they have stopped — and is raised. If more than one
@@ -315,20 +398,45 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Seque
     cancelled Future) are returned in place of results and nothing is
     cancelled. Nothing is left running when ``gather`` returns or raises.
     """
+    token = _token()
+    # One task per distinct awaitable, as asyncio.gather does: the same coroutine given
+    # twice runs once, and both places get its result.
     targets: list[Awaitable[Any]] = []
+    places: list[int] = []  # argument i's result is that of targets[places[i]]
+    seen: dict[int, int] = {}
     for aw in aws:
-        if isinstance(aw, Future) or inspect.iscoroutine(aw):
-            targets.append(aw)
-        elif inspect.isawaitable(aw):
-            targets.append(_await(aw))
-        else:
-            for target in targets:
-                if inspect.iscoroutine(target):
-                    target.close()
-            raise TypeError(
-                f"gather() accepts Futures, Tasks, coroutines and awaitables; "
-                f"got {type(aw).__name__}"
-            )
+        place = seen.get(id(aw))
+        if place is None:
+            problem = None
+            if isinstance(aw, Future):
+                if aw._token.native_token is not token.native_token:
+                    problem = ValueError(
+                        f"gather() got {aw!r}, which belongs to another event loop run; "
+                        f"every Future must belong to this one"
+                    )
+                target: Awaitable[Any] = aw
+            elif is_coroutine(aw):
+                target = drive(aw)  # a coroutine-like object is stepped as a Task would
+            elif inspect.isawaitable(aw):
+                target = _await(aw)
+            else:
+                problem = TypeError(
+                    f"gather() accepts Futures, Tasks, coroutines and awaitables; "
+                    f"got {type(aw).__name__}"
+                )
+            if problem is not None:
+                for earlier in aws:  # nothing has started: leave no coroutine behind
+                    if earlier is aw:
+                        break
+                    if is_coroutine(earlier):
+                        earlier.close()
+                for wrapper in targets:
+                    if inspect.iscoroutine(wrapper):
+                        wrapper.close()
+                raise problem
+            place = seen[id(aw)] = len(targets)
+            targets.append(target)
+        places.append(place)
 
     results: list[Any] = [None] * len(targets)
     errors: list[Exception] = []
@@ -357,4 +465,4 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> Seque
         raise errors[0]
     if errors:
         raise ExceptionGroup(f"gather(): {len(errors)} awaitables failed", errors)
-    return results
+    return [results[place] for place in places]

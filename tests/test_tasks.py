@@ -172,6 +172,32 @@ async def test_ensure_future_rejects_what_is_not_awaitable(api: ConcurrencyAPI) 
         api.ensure_future(42)
 
 
+class _CoroutineLike:
+    """The Coroutine ABC's methods and nothing else: ``__await__`` returns an object
+    that is not an iterator, so it can be stepped (as asyncio's Task does) but not
+    ``await``-ed."""
+
+    def send(self, value: object) -> object:
+        raise StopIteration("from send")
+
+    def throw(self, *exc: object) -> object:
+        raise AssertionError("nothing is thrown in")
+
+    def close(self) -> None:
+        pass
+
+    def __await__(self) -> Any:
+        return self
+
+
+async def test_coroutine_like_objects_run_as_tasks_and_in_gather(api: ConcurrencyAPI) -> None:
+    async with api.TaskGroup() as tg:
+        task = api.ensure_future(_CoroutineLike(), task_group=tg)
+        assert isinstance(task, api.Task)
+    assert task.result() == "from send"
+    assert list(await api.gather(_CoroutineLike(), _CoroutineLike())) == ["from send"] * 2
+
+
 @pytest.mark.differs
 async def test_ensure_future_without_a_group(api: ConcurrencyAPI, column: Column) -> None:
     """asyncio makes an ungrouped task; Trio and AnyIO have no place for one."""
