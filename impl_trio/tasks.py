@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar, overload
 import outcome
 import trio
 
-from shared.coroutines import drive, is_coroutine
+from common.coroutines import drive, is_coroutine
 
 from .futures import CancelledError, Future, _State
 
