@@ -45,6 +45,7 @@ import anyio.abc
 from anyio.lowlevel import EventLoopToken
 
 from common.coroutines import drive, is_coroutine
+
 from .futures import _CANCELLED, _FAILED, _FINISHED, CancelledError, Future, _token
 
 __all__ = ["Task", "TaskGroup", "ensure_future", "gather"]
