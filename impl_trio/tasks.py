@@ -174,14 +174,24 @@ class TaskGroup:
         tb: TracebackType | None,
     ) -> bool | None:
         self._exiting = True
-        if isinstance(exc, CancelledError) and self._nursery is not None:
-            # asyncio: a CancelledError out of the body (an awaited Future was cancelled)
-            # is a cancellation, not an error: the tasks are cancelled, and it goes on
-            # once they have stopped, unless one of them failed (errors come first).
-            self._nursery.cancel_scope.cancel()
-            await self._nursery_manager.__aexit__(None, None, None)
-            return False
-        return await self._nursery_manager.__aexit__(exc_type, exc, tb)
+        try:
+            if isinstance(exc, CancelledError) and self._nursery is not None:
+                # asyncio: a CancelledError out of the body (an awaited Future was
+                # cancelled) is a cancellation, not an error: the tasks are cancelled, and
+                # it goes on once they have stopped, unless one of them failed (errors
+                # come first).
+                self._nursery.cancel_scope.cancel()
+                await self._nursery_manager.__aexit__(None, None, None)
+                return False
+            return await self._nursery_manager.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            if group.split(trio.Cancelled)[1] is not None:
+                raise
+            # Only cancellations: one Cancelled goes on to the scope that owns it, as out
+            # of asyncio's TaskGroup and AnyIO's (which does exactly this on Trio).
+            raise trio.Cancelled._create() from group
+        finally:
+            del exc, tb
 
     def create_task(self, coro: Coroutine[Any, Any, T], *, name: object = None) -> Task[T]:
         """Start *coro* as a task of this group and return its :class:`Task`."""

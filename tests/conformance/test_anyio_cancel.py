@@ -681,21 +681,9 @@ async def test_cancelscope_exit_in_wrong_task(
 
 
 @case("test_single_cancellation_exc")
-async def test_single_cancellation_exc(
-    api: ConcurrencyAPI, cx: CancellationAPI, column: Column, request: pytest.FixtureRequest
-) -> None:
+async def test_single_cancellation_exc(api: ConcurrencyAPI, cx: CancellationAPI) -> None:
     """Cancelled from outside, with no error inside: the group lets out the one
     cancellation, not a group of them."""
-    if column.package == "impl_trio":
-        # A bug outside cancellation.py: impl_trio's TaskGroup lets the nursery's
-        # BaseExceptionGroup of Cancelled out (asyncio's TaskGroup and AnyIO's raise the
-        # one cancellation). Strict, so that the fix in tasks.py removes this marker.
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="impl_trio.TaskGroup raises BaseExceptionGroup([Cancelled, Cancelled])",
-            )
-        )
     raised: list[str] = []
     with cx.CancelScope() as outer:
         try:
