@@ -315,9 +315,9 @@ def _expected_values(function: ast.AST) -> tuple[tuple[tuple[str, str], ...], ..
 
 
 def parse_tests(root: Path) -> dict[str, TestFunction]:
-    """Every top-level test function of ``root/tests/test_*.py``, by ``file::name``."""
+    """Every top-level test function of ``root/tests/**/test_*.py``, by ``file::name``."""
     found: dict[str, TestFunction] = {}
-    for path in sorted((root / "tests").glob("test_*.py")):
+    for path in sorted((root / "tests").rglob("test_*.py")):
         text = path.read_text(encoding="utf-8")
         try:
             tree = ast.parse(text, filename=str(path))
