@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import os
 import posixpath
 import re
 import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +31,7 @@ from shared.ftp import (
     SendFile,
     SendReply,
     TransferError,
+    Upload,
     User,
     Users,
     Wait,
@@ -664,6 +667,31 @@ def test_stor_appe_and_rest_for_upload() -> None:
     assert codes(send(conn, "STOR escape/x")) == [550]
 
 
+def test_rest_before_stor_must_fit_the_file() -> None:
+    """REST beyond the end, or on a missing file, is 554, as for RETR: never a wrong offset."""
+    conn = login("alice", "secret")
+    passive(conn)
+    send(conn, "REST 1001")  # big.bin has 1000 bytes
+    assert text(send(conn, "STOR big.bin")) == (
+        "554 Invalid REST parameter: beyond the end of the file.\r\n"
+    )
+    send(conn, "REST 10")
+    assert text(send(conn, "STOR pub/missing.bin")) == (
+        "554 Invalid REST parameter: the file does not exist.\r\n"
+    )
+    assert conn.data.state is DataState.PASSIVE  # still usable, offset forgotten
+    assert send(conn, "STOR pub/missing.bin")[-1] == ReceiveFile(
+        1, None, f"{ROOT}/pub/missing.bin", 0, False, True
+    )
+    conn.transfer_complete(1)
+    drain(conn)
+    passive(conn)
+    send(conn, "REST 1000")  # exactly the size: resume at the end
+    assert send(conn, "STOR big.bin")[-1] == ReceiveFile(
+        2, None, f"{ROOT}/big.bin", 1000, False, True
+    )
+
+
 def test_abor_during_a_transfer() -> None:
     conn = login()
     passive(conn)
@@ -834,6 +862,29 @@ def test_list_of_a_file_nlst_mlsd() -> None:
     passive(conn)
     assert codes(send(conn, "MLSD big.bin")) == [501]
     assert codes(send(conn, "LIST missing")) == [550]
+
+
+# -- uploads on disk (shared.ftp.Upload, what the shells run on a worker thread) -----------
+
+
+def test_upload_refuses_an_offset_the_file_cannot_take(tmp_path: Path) -> None:
+    """Between the core's check and the upload the file may shrink or go: an error, not offset 0."""
+    target = tmp_path / "old.bin"
+    target.write_bytes(b"x" * 100)
+    with pytest.raises(OSError, match="beyond the end"):
+        Upload(str(target), 101, append=False)
+    with pytest.raises(FileNotFoundError):
+        Upload(str(tmp_path / "missing.bin"), 10, append=False)
+    assert sorted(os.listdir(tmp_path)) == ["old.bin"]  # no temporary file left
+    assert target.read_bytes() == b"x" * 100
+    upload = Upload(str(target), 100, append=False)  # exactly the size: resume at the end
+    upload.write(b"yz")
+    upload.commit()
+    assert target.read_bytes() == b"x" * 100 + b"yz"
+    upload = Upload(str(tmp_path / "new.bin"), 0, append=True)  # APPE may create the file
+    upload.write(b"new")
+    upload.commit()
+    assert (tmp_path / "new.bin").read_bytes() == b"new"
 
 
 # -- fuzzing ------------------------------------------------------------------------------

@@ -325,6 +325,14 @@ async def test_ftplib_rest_resumes_downloads_and_uploads(
                 store(ftp, "STOR resumed.bin", b"tail", rest=10)
                 assert (root / "resumed.bin").read_bytes() == DATA[:10] + b"tail"
                 assert retrieve(ftp, "resumed.bin", rest=10) == b"tail"
+                # A stale offset is refused before any byte moves, as for RETR (554).
+                (root / "hundred.bin").write_bytes(b"h" * 100)
+                with pytest.raises(ftplib.error_perm, match=r"^554"):
+                    store(ftp, "STOR hundred.bin", b"0123456789", rest=1000)
+                with pytest.raises(ftplib.error_perm, match=r"^554"):
+                    store(ftp, "STOR new.bin", b"0123456789", rest=10)
+                assert (root / "hundred.bin").read_bytes() == b"h" * 100
+                assert not (root / "new.bin").exists()
 
         await in_thread(session)
     assert leftovers(root) == []

@@ -627,14 +627,23 @@ class Connection:
 
     def _store(self, arg: str, rest: int, append: bool) -> None:
         _virtual, real = self._resolve(arg)
+        size: int | None = None
         try:
-            if stat.S_ISDIR(self._fs.stat(real).st_mode):
+            st = self._fs.stat(real)
+            if stat.S_ISDIR(st.st_mode):
                 self._reply(550, "Is a directory.")
                 return
+            size = st.st_size
         except FileNotFoundError:
             pass  # a new file; its directory must exist
         if not stat.S_ISDIR(self._fs.stat(posixpath.dirname(real)).st_mode):
             self._reply(550, "No such directory.")
+            return
+        # A resuming client with a stale offset would otherwise have its data stored at
+        # the wrong place (RFC 1123 §4.1.3.4 allows 554 for a REST that cannot be honoured).
+        if rest and not append and (size is None or rest > size):
+            where = "the file does not exist" if size is None else "beyond the end of the file"
+            self._reply(554, f"Invalid REST parameter: {where}.")
             return
         self._start_transfer(
             lambda tid, to: ReceiveFile(tid, to, real, 0 if append else rest, append, self._ascii)

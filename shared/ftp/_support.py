@@ -271,6 +271,8 @@ class Upload:
 
     Error handling: the constructor, :meth:`write` and :meth:`commit` raise
     :class:`OSError` (the temporary file is removed if the constructor fails);
+    the constructor also raises it when *offset* lies beyond the end of the
+    file or the file is missing (REST), rather than write at another offset.
     :meth:`discard` never raises.
     """
 
@@ -284,14 +286,17 @@ class Upload:
                 try:
                     with open(path, "rb") as old:
                         size = os.fstat(old.fileno()).st_size
-                        keep = size if append else min(offset, size)
+                        if not append and offset > size:  # it shrank since the core checked
+                            raise OSError(errno.EINVAL, f"REST {offset} beyond the end ({size})")
+                        keep = size if append else offset
                         while keep:
                             done = os.copy_file_range(old.fileno(), fd, keep)
                             if not done:
                                 break
                             keep -= done
                 except FileNotFoundError:
-                    pass  # APPE to a new file; REST past a missing file starts empty
+                    if not append:
+                        raise  # REST on a file gone since the core checked it: never offset 0
         except BaseException:
             self.discard()
             raise
