@@ -7,6 +7,7 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -720,10 +721,43 @@ def test_commands_during_a_transfer() -> None:
     assert codes(send(conn, "STAT")) == [211]
     assert codes(send(conn, "STAT big.bin")) == [503]
     assert codes(send(conn, "CWD pub")) == [503]
-    actions = send(conn, "QUIT")
-    assert actions[1] == CloseData()
-    assert codes(actions) == [221]
-    assert isinstance(actions[-1], Close)
+
+
+def test_quit_during_a_transfer_waits_for_its_result() -> None:
+    """RFC 959 §4.1.1: the transfer's reply (226), then 221 and close; nothing cut short."""
+    conn = login()
+    passive(conn)
+    send(conn, "RETR big.bin")
+    assert send(conn, "QUIT") == []  # the transfer goes on
+    assert send(conn, "NOOP") == []  # QUIT was the last command: not answered
+    conn.transfer_complete(1)
+    actions = drain(conn)
+    assert codes(actions) == [226, 221]
+    assert actions[-1] == Close()
+    assert CloseData() not in actions
+    assert conn.closed
+
+
+@pytest.mark.parametrize(
+    ("finish", "expected"),
+    [
+        (lambda conn: conn.transfer_failed(1, TransferError.CONNECTION_LOST), [426, 221]),
+        (lambda conn: conn.receive_data(b"ABOR\r\n"), [426, 226, 221]),
+        (lambda conn: conn.receive_data(b"\xff\xf4\xff\xf2ABOR\r\n"), [426, 226, 221]),
+    ],
+)
+def test_quit_during_a_transfer_then_failure_or_abor(
+    finish: Callable[[Connection], None], expected: list[int]
+) -> None:
+    conn = login()
+    passive(conn)
+    send(conn, "RETR big.bin")
+    assert send(conn, "QUIT") == []
+    finish(conn)
+    actions = drain(conn)
+    assert codes(actions) == expected
+    assert actions[-1] == Close()
+    assert conn.closed
 
 
 def test_eof_closes() -> None:

@@ -424,6 +424,47 @@ async def test_ftplib_abort_during_a_large_download(
         await in_thread(session)
 
 
+def count_to_eof(sock: socket.socket) -> int:
+    sock.settimeout(CLIENT_TIMEOUT)
+    buffer, total = bytearray(1 << 20), 0
+    while got := sock.recv_into(buffer):
+        total += got
+    return total
+
+
+async def test_quit_during_a_download_waits_for_its_end(
+    column: Column, ftp_api: FtpServerAPI, root: Path
+) -> None:
+    """RFC 959 §4.1.1: QUIT mid-RETR lets it finish (226) or be aborted, then 221 and EOF."""
+    make_big_file(root)
+    async with running(column, ftp_api, root) as server:
+
+        def session(abort: bool) -> None:
+            ftp = login(server)
+            try:
+                ftp.voidcmd("TYPE I")
+                conn, _ = ftp.ntransfercmd("RETR big.bin")
+                with conn:
+                    received = len(conn.recv(65536))
+                    ftp.putcmd("QUIT")  # while most of the file is still to come
+                    if abort:
+                        assert ftp.abort().startswith("426")
+                        assert ftp.getresp().startswith("226")
+                        count_to_eof(conn)
+                    else:
+                        received += count_to_eof(conn)
+                        assert received == BIG  # every byte, not cut short
+                        assert ftp.getresp().startswith("226")
+                assert ftp.getresp().startswith("221")
+                assert ftp.file is not None
+                assert ftp.file.readline() == ""  # then the server closes
+            finally:
+                ftp.close()
+
+        await in_thread(partial(session, False))
+        await in_thread(partial(session, True))
+
+
 # -- curl ------------------------------------------------------------------------------------
 
 

@@ -231,6 +231,7 @@ class Connection:
         self._passive_extended = False
         self._epsv_all = False
         self._transfer_id = 0
+        self._quit_pending = False  # QUIT came during a transfer: 221 once it has ended
         self._facts = DEFAULT_FACTS
         self._reply(220, self.config.banner)
 
@@ -309,12 +310,14 @@ class Connection:
         if self._is_current(transfer_id):
             self.data.fire(DataEvent.FINISH)
             self._reply(226, "Transfer complete.")
+            self._quit_if_pending()
 
     def transfer_failed(self, transfer_id: int, error: TransferError) -> None:
         """The transfer *transfer_id* failed; its data connection is closed."""
         if self._is_current(transfer_id):
             self.data.fire(DataEvent.FINISH)
             self._reply(error.value, _TRANSFER_TEXT[error])
+            self._quit_if_pending()
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -323,6 +326,11 @@ class Connection:
 
     def _reply(self, code: int, text: str) -> None:
         self._actions.append(SendReply(format_reply(code, text)))
+
+    def _quit_if_pending(self) -> None:
+        if self._quit_pending:
+            self._reply(221, "Goodbye.")
+            self._close()
 
     def _close(self) -> None:
         if self.data.state is not DataState.NONE:
@@ -333,11 +341,13 @@ class Connection:
         self._reader.lines.clear()
 
     def _handle_line(self, raw: bytes | _Marker) -> None:
-        if raw is _Marker.TOO_LONG:
-            self._reply(500, "Command line too long.")
-            return
         if raw is _Marker.EOF:
             self._close()
+            return
+        if self._quit_pending and (raw is _Marker.TOO_LONG or raw.strip().upper() != b"ABOR"):
+            return  # QUIT was the last command; only ABOR may still cut the transfer short
+        if raw is _Marker.TOO_LONG:
+            self._reply(500, "Command line too long.")
             return
         text = raw.decode("utf-8", "surrogateescape")
         word, _, arg = text.partition(" ")
@@ -455,6 +465,11 @@ class Connection:
             self._reply(530, "Login incorrect.")
 
     def _do_quit(self, arg: str) -> None:
+        if self.data.state is DataState.TRANSFER:
+            # RFC 959 §4.1.1: the connection stays open for the transfer's result reply
+            # (or ABOR's); then 221 and close.
+            self._quit_pending = True
+            return
         self._reply(221, "Goodbye.")
         self._close()
 
@@ -662,6 +677,7 @@ class Connection:
             # RFC 959 §4.1.3: 426 for the aborted transfer, then 226 for the ABOR itself.
             self._reply(426, "Connection closed; transfer aborted.")
             self._reply(226, "Abort successful.")
+            self._quit_if_pending()
             return
         if self.data.state is not DataState.NONE:
             self._actions.append(CloseData())
