@@ -374,6 +374,10 @@ def test_feat_and_mlst_options() -> None:
         text(send(conn, "MLST big.bin"))
         == "250-Listing /big.bin\r\n type=file;size=1000; /big.bin\r\n250 End\r\n"
     )
+    # No facts: RFC 3659 §7.2's entry line is SP, the (empty) facts, SP, the path.
+    assert codes(send(conn, "OPTS MLST")) == [200]
+    assert text(send(conn, "MLST /")) == "250-Listing /\r\n  /\r\n250 End\r\n"
+    assert listing(conn, "MLSD pub") == " readme.txt\r\n sub\r\n"
 
 
 def test_format_reply_never_lets_text_inject_lines() -> None:

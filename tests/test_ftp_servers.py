@@ -221,6 +221,10 @@ async def test_ftplib_anonymous_reads(column: Column, ftp_api: FtpServerAPI, roo
                 assert facts["data.bin"]["modify"] == "20010203040506"
                 assert facts["data.bin"]["perm"] == "r"  # anonymous: read-only
                 assert facts["sub"]["type"] == "dir"
+                # With no facts selected, MLST's entry line is SP, SP, path (RFC 3659 §7.2).
+                assert ftp.sendcmd("OPTS MLST").startswith("200")
+                assert ftp.sendcmd("MLST /") == "250-Listing /\n  /\n250 End"
+                assert ftp.sendcmd("OPTS MLST type;size;") == "200 MLST OPTS type;size;"
                 assert ftp.size("data.bin") == len(DATA)
                 assert ftp.sendcmd("MDTM data.bin") == "213 20010203040506"
                 assert retrieve(ftp, "data.bin") == DATA

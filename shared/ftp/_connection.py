@@ -812,5 +812,6 @@ class Connection:
         virtual, real = self._resolve(arg)
         st = self._fs.stat(real)
         entry = mlsx_line(virtual, st, facts=self._facts, writable=self._may_write)
-        # The entry line starts with one space (RFC 3659 §7.2), as format_reply indents it.
-        self._reply(250, f"Listing {virtual}\n{entry.lstrip(' ')}\nEnd")
+        # RFC 3659 §7.2: the entry line is SP, then the entry (``facts SP path``);
+        # format_reply's indent is that first SP, so with no facts the line is "  /".
+        self._reply(250, f"Listing {virtual}\n{entry}\nEnd")
