@@ -925,6 +925,27 @@ def test_upload_refuses_an_offset_the_file_cannot_take(tmp_path: Path) -> None:
     assert (tmp_path / "new.bin").read_bytes() == b"new"
 
 
+@pytest.mark.parametrize("name", ["a" * 241, "b" * 255, "x" + "é" * 127, "\udcff" * 255])
+def test_upload_of_a_name_at_the_file_systems_limit(tmp_path: Path, name: str) -> None:
+    """Names up to NAME_MAX (255 bytes) get a temporary name that fits too, beside the target."""
+    target = tmp_path / name
+    assert len(os.fsencode(name)) in (241, 255)
+    target.write_bytes(b"old")
+    upload = Upload(str(target), 0, append=False)
+    temp = Path(upload.temp_path)
+    assert temp.parent == tmp_path
+    assert len(os.fsencode(temp.name)) <= 255
+    assert temp.name.startswith(".")
+    assert temp.name.endswith(".part")
+    upload.write(b"new")
+    assert target.read_bytes() == b"old"  # untouched until the upload is whole
+    upload.commit()
+    assert target.read_bytes() == b"new"
+    assert os.listdir(tmp_path) == [name]
+    Upload(str(target), 0, append=False).discard()  # an aborted one leaves nothing
+    assert os.listdir(tmp_path) == [name]
+
+
 # -- fuzzing ------------------------------------------------------------------------------
 
 REPLY = re.compile(rb"(\d{3}) [^\r\n]*\r\n|(\d{3})-[^\r\n]*\r\n(?:[^\r\n]*\r\n)*?\2 [^\r\n]*\r\n")

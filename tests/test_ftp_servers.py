@@ -665,6 +665,34 @@ async def test_an_interrupted_upload_leaves_no_file(
         await in_thread(session)
 
 
+async def test_names_up_to_the_file_systems_limit_can_be_stored(
+    column: Column, ftp_api: FtpServerAPI, root: Path
+) -> None:
+    """Names of 241-255 bytes upload through a temporary name that fits, atomically as others."""
+    names = ["a" * 241, "b" * 255, "x" + "é" * 127]  # the last: 255 bytes of UTF-8
+    async with running(column, ftp_api, root) as server:
+
+        def session() -> None:
+            with alice(server) as ftp:
+                for name in names:
+                    assert store(ftp, f"STOR {name}", HELLO).startswith("226")
+                    assert retrieve(ftp, name) == HELLO
+                # Reset mid-upload over the existing long name: the old file stays as it was.
+                ftp.voidcmd("TYPE I")
+                conn, _ = ftp.ntransfercmd(f"STOR {names[1]}")
+                conn.sendall(b"z" * 100_000)
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+                with pytest.raises(ftplib.error_temp, match=r"^426"):
+                    ftp.voidresp()
+                with pytest.raises(ftplib.error_perm, match=r"^550"):
+                    store(ftp, "STOR " + "c" * 256, HELLO)  # over the limit: refused up front
+
+        await in_thread(session)
+    assert sorted(os.listdir(root)) == sorted([*ROOT_NAMES, *names])
+    assert all((root / name).read_bytes() == HELLO for name in names)
+
+
 async def test_port_to_another_host_or_a_privileged_port_is_refused(
     column: Column, ftp_api: FtpServerAPI, root: Path
 ) -> None:

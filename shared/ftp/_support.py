@@ -260,6 +260,28 @@ class OSFileSystem:
         os.rename(src, dst)
 
 
+# What mkstemp adds to the prefix ".NAME.": 8 random characters and the ".part" suffix.
+_TEMP_EXTRA = len("..") + 8 + len(".part")
+
+
+def _temp_prefix(directory: str, name: str) -> str:
+    """``.NAME.``, with NAME cut (in bytes) so the temporary name fits the directory's limit.
+
+    Any name the file system accepts can then be stored: a 255-byte name would
+    otherwise get a 270-byte temporary name and fail with ENAMETOOLONG.
+    """
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = -1
+    room = (limit if limit > 0 else 255) - _TEMP_EXTRA
+    encoded = os.fsencode(name)
+    if len(encoded) > room:
+        # A UTF-8 sequence cut in two decodes to surrogates and encodes back unchanged.
+        name = os.fsdecode(encoded[: max(room, 0)])
+    return f".{name}."
+
+
 class Upload:
     """An upload written to a temporary file beside *path*, renamed over it when complete.
 
@@ -279,7 +301,9 @@ class Upload:
     def __init__(self, path: str, offset: int, append: bool) -> None:
         self.path = path
         directory, name = os.path.split(path)
-        fd, self.temp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        fd, self.temp_path = tempfile.mkstemp(
+            prefix=_temp_prefix(directory, name), suffix=".part", dir=directory
+        )
         self._file = os.fdopen(fd, "wb", buffering=0)
         try:
             if append or offset:
