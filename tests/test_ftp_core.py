@@ -632,17 +632,23 @@ def test_retr_errors() -> None:
 
 def test_rest_offsets() -> None:
     conn = login()
-    passive(conn)
     assert codes(send(conn, "REST 400")) == [350]
-    actions = send(conn, "TYPE I") + send(conn, "RETR big.bin")
-    # REST applies only to the command right after it.
-    assert actions[-1] == SendFile(1, None, f"{ROOT}/big.bin", 0, False)
+    # REST waits for the transfer command, through PASV and TYPE (as pyftpdlib's does)...
+    send(conn, "TYPE I")
+    passive(conn)
+    assert send(conn, "RETR big.bin")[-1] == SendFile(1, None, f"{ROOT}/big.bin", 400, False)
     conn.transfer_complete(1)
     drain(conn)
     passive(conn)
-    send(conn, "REST 400")
-    assert send(conn, "RETR big.bin")[-1] == SendFile(2, None, f"{ROOT}/big.bin", 400, False)
+    # ...which takes it, whether it succeeds or not.
+    assert send(conn, "RETR big.bin")[-1] == SendFile(2, None, f"{ROOT}/big.bin", 0, False)
     conn.transfer_complete(2)
+    drain(conn)
+    passive(conn)
+    send(conn, "REST 400")
+    assert codes(send(conn, "RETR missing")) == [550]
+    assert send(conn, "RETR big.bin")[-1] == SendFile(3, None, f"{ROOT}/big.bin", 0, False)
+    conn.transfer_complete(3)
     drain(conn)
     passive(conn)
     send(conn, "REST 1001")

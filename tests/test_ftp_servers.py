@@ -337,6 +337,13 @@ async def test_ftplib_rest_resumes_downloads_and_uploads(
                     store(ftp, "STOR new.bin", b"0123456789", rest=10)
                 assert (root / "hundred.bin").read_bytes() == b"h" * 100
                 assert not (root / "new.bin").exists()
+                # REST before PASV (ftplib sends PASV first) still applies to the transfer.
+                assert ftp.sendcmd("REST 100000").startswith("350")
+                assert retrieve(ftp, "data.bin") == DATA[100_000:]
+                assert retrieve(ftp, "data.bin") == DATA  # taken by that RETR
+                assert ftp.sendcmd("REST 50").startswith("350")
+                store(ftp, "STOR hundred.bin", b"0123456789")
+                assert (root / "hundred.bin").read_bytes() == b"h" * 50 + b"0123456789"
 
         await in_thread(session)
     assert leftovers(root) == []

@@ -225,7 +225,7 @@ class Connection:
         self._failures = 0
         self._checking = False
         self._ascii = True  # RFC 959's default TYPE is A
-        self._rest = 0
+        self._rest = 0  # the offset of a REST, until RETR, STOR or APPE takes it
         self._rename_from: str | None = None
         self._active_target: tuple[str, int] | None = None
         self._passive_extended = False
@@ -371,14 +371,17 @@ class Connection:
         if spec.perm is Perm.WRITE and not self._may_write:
             self._reply(550, "Permission denied.")
             return
-        # RNTO must follow RNFR and REST its transfer command directly: take them once.
+        # RNTO must follow RNFR directly: take it once.
         rename_from, self._rename_from = self._rename_from, None
-        rest, self._rest = self._rest, 0
         handler: Callable[..., None] = getattr(self, "_do_" + name.lower())
         try:
             if name == "RNTO":
                 handler(arg, rename_from)
             elif name in ("RETR", "STOR", "APPE"):
+                # REST waits for the transfer command, whatever comes between (PASV, TYPE):
+                # RFC 3659 §5.3 leaves that order undefined; keeping the offset, as pyftpdlib
+                # does, spares a client that sends REST before PASV a silent restart at 0.
+                rest, self._rest = self._rest, 0
                 handler(arg, rest)
             else:
                 handler(arg)
