@@ -229,6 +229,11 @@ async def test_ftplib_anonymous_reads(column: Column, ftp_api: FtpServerAPI, roo
                 assert ftp.sendcmd("MDTM data.bin") == "213 20010203040506"
                 assert retrieve(ftp, "data.bin") == DATA
                 assert retrieve(ftp, "hello.txt") == HELLO  # TYPE I: no newline conversion
+                ftp.voidcmd("TYPE A")  # nor in TYPE A, by decision (as vsftpd's default)
+                with ftp.transfercmd("RETR hello.txt") as conn:
+                    assert read_to_eof(conn) == HELLO
+                assert ftp.voidresp().startswith("226")
+                assert ftp.size("hello.txt") == len(HELLO)
                 assert ftp.cwd("sub").startswith("250")
                 assert ftp.pwd() == "/sub"
                 assert retrieve(ftp, "inner.txt") == INNER
@@ -301,6 +306,11 @@ async def test_ftplib_named_user_writes(column: Column, ftp_api: FtpServerAPI, r
                 assert not (root / "moved.bin").exists()
                 with pytest.raises(ftplib.error_perm, match=r"^550"):
                     ftp.delete("moved.bin")
+                ftp.voidcmd("TYPE A")  # stored unconverted too
+                with ftp.transfercmd("STOR lines.txt") as conn:
+                    conn.sendall(HELLO)
+                assert ftp.voidresp().startswith("226")
+                assert (root / "lines.txt").read_bytes() == HELLO
                 store(ftp, "STOR empty.bin", b"")
                 assert (root / "empty.bin").read_bytes() == b""
                 assert retrieve(ftp, "empty.bin") == b""

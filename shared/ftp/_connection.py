@@ -516,6 +516,12 @@ class Connection:
             self._reply(214, f"Syntax: {spec.help}")
 
     def _do_type(self, arg: str) -> None:
+        # TYPE A is accepted and files still move byte for byte, as vsftpd does by default
+        # (RFC 959 would convert LF <-> CRLF). Decided so: a binary file fetched or stored
+        # by a client left in TYPE A (Windows' ftp.exe starts in it) stays intact; SIZE
+        # (ftplib asks it in TYPE A) and REST offsets agree with the file on disk (pyftpdlib,
+        # which converts, refuses both in TYPE A: an honest SIZE would read the whole
+        # file); downloads keep sendfile. Listings are CRLF already.
         value = arg.strip().upper()
         if value in ("A", "A N"):
             self._ascii = True
