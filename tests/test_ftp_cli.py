@@ -38,6 +38,27 @@ def test_hash_password_reads_stdin() -> None:
     assert not verify_password("s3cret\n", stored)  # the newline is not part of it
 
 
+def test_serve_imports_neither_the_other_commands_nor_rich() -> None:
+    """A server's memory is its own: `serve` does not load the tour, the site or rich."""
+    check = (
+        "import sys; from rosetta import cli; cli.build_parser('serve'); "
+        "print(sorted(m for m in ('rich', 'rosetta.site', 'rosetta.tour', 'rosetta.bench') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stdout.strip() == "[]"
+    whole = subprocess.run(
+        [sys.executable, "-c", check.replace("build_parser('serve')", "build_parser()")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "rosetta.site" in whole.stdout  # the help lists every command
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
