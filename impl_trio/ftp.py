@@ -35,6 +35,7 @@ import math
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import trio
@@ -49,15 +50,21 @@ __all__ = ["serve_ftp"]
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
-# Bytes received per thread hop when storing: with 256 KiB, the hops cost a single 200 MB
-# STOR a third of its speed (measured); 1 MiB per running upload is the memory price.
-_WRITE_BATCH = 1024 * 1024
 # sendfile 64 KiB at a time, like pyftpdlib: 4 MiB calls doubled the receiving side's
 # kernel time and 300 parallel 10 MB downloads took 1.6-1.7 s instead of 0.7 (measured).
 _SENDFILE_MAX = 64 * 1024
 _FAIR_SHARE = 1024 * 1024  # bytes one download sends before letting the others run
 _Outcome = tuple[int, ftp.TransferError | None]  # a finished transfer: (transfer_id, error)
 _Transfer = ftp.SendFile | ftp.SendData | ftp.ReceiveFile
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What a server's sessions share: bounded password checks and upload buffers."""
+
+    checks: trio.CapacityLimiter  # scrypt checks at once: ftp.password_check_slots()
+    uploads: trio.CapacityLimiter  # uploads holding a buffer at once: ftp.UPLOAD_BUFFERS
+    buffers: ftp.BufferPool
 
 
 class _Failed(Exception):
@@ -67,9 +74,14 @@ class _Failed(Exception):
 
 class _Session:
     def __init__(
-        self, sock: socket.socket, root: str, users: ftp.Users, opts: ftp.ServerOptions
+        self,
+        sock: socket.socket,
+        root: str,
+        users: ftp.Users,
+        opts: ftp.ServerOptions,
+        shared: _Shared,
     ) -> None:
-        self.sock, self.users, self.opts = sock, users, opts
+        self.sock, self.users, self.opts, self.shared = sock, users, opts, shared
         self.peer, self.local = sock.getpeername(), sock.getsockname()
         self.conn = ftp.Connection(
             ftp.OSFileSystem(), root, client_address=self.peer[:2], users=users, config=opts.core
@@ -133,9 +145,11 @@ class _Session:
                 await send_all(self.sock, action.data)
             elif isinstance(action, ftp.Delay):
                 await trio.sleep(action.seconds)
-            elif isinstance(action, ftp.CheckPassword):  # scrypt: on a thread
+            elif isinstance(action, ftp.CheckPassword):  # scrypt: on a thread, a few at once
                 check = functools.partial(self.users.check, action.user, action.password)
-                conn.password_checked(*await trio.to_thread.run_sync(check))
+                conn.password_checked(
+                    *await trio.to_thread.run_sync(check, limiter=self.shared.checks)
+                )
             elif isinstance(action, ftp.Close):
                 return
             elif isinstance(action, ftp.OpenPassiveListener):
@@ -247,23 +261,21 @@ class _Session:
     async def _receive_file(self, data: socket.socket, action: ftp.ReceiveFile) -> None:
         upload = await self._disk(ftp.Upload, action.path, action.offset, action.append)
         try:
-            # One buffer per upload, filled in place and handed whole to the writing thread:
-            # no allocation per recv (256 KiB reads would each be an mmap in glibc).
-            buffer = memoryview(bytearray(_WRITE_BATCH))
-            filled = 0
+            shared = self.shared
             while True:
-                try:
-                    got = data.recv_into(buffer[filled:])
-                except BlockingIOError:
-                    await self._io(wait_readable(data))
-                    continue
-                except OSError:
-                    raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
-                filled += got
-                if filled == len(buffer) or not got:
-                    await self._disk(upload.write, buffer[:filled])
-                    filled = 0
-                if not got:
+                await self._io(wait_readable(data))
+                # A buffer only for one fill and its write, from the server's pool under its
+                # limiter: upload memory is UPLOAD_BUFFERS buffers however many clients store.
+                async with shared.uploads:
+                    buffer = shared.buffers.take()
+                    try:
+                        filled, eof = ftp.receive_into(data, buffer)
+                    except OSError:
+                        raise _Failed(ftp.TransferError.CONNECTION_LOST) from None
+                    if filled:
+                        await self._disk(upload.write, buffer[:filled])
+                    shared.buffers.give(buffer)  # not after a failed write: a thread may read it
+                if eof:
                     break
             await self._disk(upload.commit)
         except BaseException:
@@ -290,6 +302,11 @@ async def serve_ftp(
     users = users if users is not None else ftp.Users()
     opts = options if options is not None else ftp.ServerOptions()
     limiter = ftp.AddressLimiter(opts)
+    shared = _Shared(
+        trio.CapacityLimiter(ftp.password_check_slots()),  # not the default limiter's 40
+        trio.CapacityLimiter(ftp.UPLOAD_BUFFERS),
+        ftp.BufferPool(),
+    )
     infos = await trio.socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )
@@ -297,7 +314,7 @@ async def serve_ftp(
 
     async def session(sock: socket.socket, address: str) -> None:
         try:
-            await _Session(sock, root, users, opts).run()
+            await _Session(sock, root, users, opts, shared).run()
         except* OSError:
             pass  # the control connection broke: the session is over, the server is fine
         except* Exception:  # a bug: raised on, it would cancel the whole server in Trio

@@ -7,6 +7,8 @@ import os
 import posixpath
 import re
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -305,6 +307,37 @@ def test_login_sequence_errors() -> None:
     conn = login()
     assert codes(send(conn, "USER bob")) == [503]
     assert codes(send(conn, "PASS x")) == [503]
+
+
+SCRYPT_RETENTION = """
+import threading
+from shared.ftp import hash_password, verify_password
+stored = hash_password("pw")  # the real cost: n=2**14, 16 MiB per check
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+before = rss()
+for _ in range(4):  # one check at a time, each on a thread of its own
+    thread = threading.Thread(target=verify_password, args=("pw", stored))
+    thread.start()
+    thread.join()
+print(rss() - before)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc")
+def test_a_password_check_gives_its_memory_back() -> None:
+    """scrypt's 16 MiB leaves with the check, on whichever thread ran it (glibc's arenas)."""
+    done = subprocess.run(
+        [sys.executable, "-c", SCRYPT_RETENTION],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    grown_kib = int(done.stdout)
+    assert grown_kib < 8 * 1024, f"{grown_kib / 1024:.1f} MiB still resident after 4 checks"
 
 
 def test_passwords_are_hashed_and_checked() -> None:

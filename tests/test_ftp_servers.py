@@ -22,7 +22,9 @@ import shutil
 import socket
 import struct
 import subprocess
+import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from functools import partial
@@ -36,7 +38,16 @@ import impl_asyncio.ftp
 import impl_trio.ftp
 import shared.ftp.server
 from rosetta.columns import Column
-from shared.ftp import IDLE_TIMEOUT_REPLY, Config, ServerOptions, User, Users, hash_password
+from shared.ftp import (
+    IDLE_TIMEOUT_REPLY,
+    UPLOAD_BUFFER_SIZE,
+    UPLOAD_BUFFERS,
+    Config,
+    ServerOptions,
+    User,
+    Users,
+    hash_password,
+)
 from shared.interface import FtpServerAPI
 from tests.serving import Running, running_in
 
@@ -708,6 +719,79 @@ async def test_names_up_to_the_file_systems_limit_can_be_stored(
         await in_thread(session)
     assert sorted(os.listdir(root)) == sorted([*ROOT_NAMES, *names])
     assert all((root / name).read_bytes() == HELLO for name in names)
+
+
+# -- bounded resources under load ---------------------------------------------------------
+
+
+class CountingUsers(Users):
+    """Users whose password checks take a while and count how many ran at once."""
+
+    def __init__(self) -> None:
+        super().__init__({"alice": User(hash_password("secret", n=2**4), write=True)})
+        self.lock = threading.Lock()
+        self.running = self.most = 0
+
+    def check(self, name: str, password: str) -> tuple[bool, bool]:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.1)  # as long as two real scrypt checks
+            return super().check(name, password)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+async def test_password_checks_queue_behind_their_own_limiter(
+    column: Column, ftp_api: FtpServerAPI, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login flood runs password_check_slots() checks at once, not one per worker thread."""
+    monkeypatch.setattr(shared.ftp, "password_check_slots", lambda: 2)
+    users = CountingUsers()
+    async with running(column, ftp_api, root, users=users) as server:
+
+        def session() -> None:
+            with alice(server) as ftp:
+                assert ftp.voidcmd("NOOP").startswith("200")
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(in_thread, session)
+    assert users.most == 2
+
+
+async def test_parallel_uploads_share_a_bounded_set_of_buffers(
+    column: Column, ftp_api: FtpServerAPI, root: Path
+) -> None:
+    """However many clients store at once, the server holds UPLOAD_BUFFERS buffers at most."""
+    clients = UPLOAD_BUFFERS * 2
+    payload = DATA * 6  # 1.5 MiB each, sent before any upload ends
+    barrier = threading.Barrier(clients, timeout=CLIENT_TIMEOUT)
+    async with running(column, ftp_api, root) as server:
+
+        def upload(index: int) -> None:
+            with alice(server) as ftp:
+                ftp.voidcmd("TYPE I")
+                conn, _ = ftp.ntransfercmd(f"STOR up-{index}.bin")
+                with conn:
+                    conn.sendall(payload)
+                    barrier.wait()  # every upload open and its data sent
+                assert ftp.voidresp().startswith("226")
+
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            async with anyio.create_task_group() as tg:
+                for index in range(clients):
+                    tg.start_soon(in_thread, partial(upload, index))
+            peak = tracemalloc.get_traced_memory()[1] - start
+        finally:
+            tracemalloc.stop()
+    assert all((root / f"up-{i}.bin").read_bytes() == payload for i in range(clients))
+    # One buffer per upload would be `clients` MiB; the pool keeps it to UPLOAD_BUFFERS.
+    assert peak < (UPLOAD_BUFFERS + 3) * UPLOAD_BUFFER_SIZE, f"{peak / 2**20:.1f} MiB"
 
 
 async def test_port_to_another_host_or_a_privileged_port_is_refused(

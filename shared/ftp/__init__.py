@@ -38,7 +38,10 @@ from shared.ftp._state import DataState, FTPStateError, SessionState
 from shared.ftp._support import (
     IDLE_TIMEOUT_REPLY,
     TOO_MANY_REPLY,
+    UPLOAD_BUFFER_SIZE,
+    UPLOAD_BUFFERS,
     AddressLimiter,
+    BufferPool,
     OSFileSystem,
     ServerOptions,
     Upload,
@@ -47,6 +50,8 @@ from shared.ftp._support import (
     configure_control_socket,
     finish_connect,
     open_passive_listener,
+    password_check_slots,
+    receive_into,
     start_connect,
 )
 
@@ -54,8 +59,11 @@ __all__ = [
     "COMMANDS",
     "IDLE_TIMEOUT_REPLY",
     "TOO_MANY_REPLY",
+    "UPLOAD_BUFFERS",
+    "UPLOAD_BUFFER_SIZE",
     "Action",
     "AddressLimiter",
+    "BufferPool",
     "CheckPassword",
     "Close",
     "CloseData",
@@ -92,6 +100,8 @@ __all__ = [
     "mlsx_line",
     "normalize_virtual",
     "open_passive_listener",
+    "password_check_slots",
+    "receive_into",
     "start_connect",
     "verify_password",
 ]
