@@ -43,7 +43,7 @@ import trio
 from shared import ftp
 from shared.reactor import open_listener
 
-from .readiness import recv_some, send_all, wait_readable, wait_writable
+from .readiness import send_all, wait_readable, wait_writable
 from .servers import listen_backlog
 
 __all__ = ["serve_ftp"]
@@ -88,6 +88,7 @@ class _Session:
         )
         self.finished: list[_Outcome] = []  # transfers done, not yet told to the core
         self.waiting: trio.CancelScope | None = None  # the control loop's read, while it waits
+        self.idle = trio.CancelScope()  # around the control loop; a deadline only while reading
         self.transfer: trio.CancelScope | None = None
         self.transfer_done = trio.Event()  # a task has no "done" of its own in Trio
         self.listener: socket.socket | None = None
@@ -97,28 +98,41 @@ class _Session:
     async def run(self) -> None:
         async with trio.open_nursery() as self.nursery:
             try:
-                await self._drive()
+                with self.idle:
+                    await self._drive()
+                if self.idle.cancelled_caught:
+                    await send_all(self.sock, ftp.IDLE_TIMEOUT_REPLY)
             finally:
                 with trio.CancelScope(shield=True):  # cancellation is level-triggered
                     await self._close_data()
 
     async def _read(self) -> bytes | None:
-        """Control bytes (``b""``: EOF), ``None`` if a transfer ended first, or TimeoutError."""
-        busy = self.transfer is not None and not self.transfer_done.is_set()
-        deadline = math.inf if busy else trio.current_time() + self.opts.idle_timeout
-        # A finished transfer cancels this scope to wake us: cancellation as a wake-up
-        # call, safe here since recv_some only reads after its wait returns.
-        try:
-            with trio.CancelScope(deadline=deadline) as self.waiting:
-                try:
-                    return await recv_some(self.sock, 4096)
-                except OSError:  # reset, or closed under us: the core hears EOF
-                    return b""
-        finally:
-            self.waiting = None
+        """Control bytes (``b""``: EOF), or ``None`` if a transfer ended first (or for nothing)."""
+        if self.transfer is not None and not self.transfer_done.is_set():
+            # A finished transfer cancels this scope to wake us: cancellation as a wake-up call.
+            try:
+                with trio.CancelScope() as self.waiting:
+                    await wait_readable(self.sock)
+            finally:
+                self.waiting = None
+        else:
+            # The idle timeout: the session's scope, its deadline moved forward for this read
+            # only (a new scope with its own deadline for every read cost more, measured).
+            self.idle.deadline = trio.current_time() + self.opts.idle_timeout
+            try:
+                await wait_readable(self.sock)
+            finally:
+                self.idle.deadline = math.inf
         if self.finished:
             return None
-        raise TimeoutError
+        # Waited first, then read: after a reply the client's next line is rarely there yet,
+        # and a recv to find that out is a syscall (EAGAIN) for nothing.
+        try:
+            return self.sock.recv(4096)
+        except BlockingIOError:
+            return None  # woken for nothing: the control loop asks again
+        except OSError:  # reset, or closed under us: the core hears EOF
+            return b""
 
     async def _drive(self) -> None:
         conn = self.conn
@@ -132,11 +146,7 @@ class _Session:
                     else:
                         conn.transfer_failed(transfer_id, error)
                     continue
-                try:
-                    data = await self._read()
-                except TimeoutError:
-                    await send_all(self.sock, ftp.IDLE_TIMEOUT_REPLY)
-                    return
+                data = await self._read()
                 if data is not None:
                     conn.receive_data(data)
             elif action is ftp.Wait.PAUSED:
