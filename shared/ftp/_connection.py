@@ -40,6 +40,7 @@ answered with 550. Exceptions that escape are bugs in the core (or a
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import posixpath
 import stat
@@ -171,6 +172,7 @@ class _LineReader:
             start = end + 1
 
 
+@functools.lru_cache(maxsize=1024)  # parsing is ~4 us, once per session; clients repeat
 def _ip(host: str) -> _IPAddress | None:
     """*host* as an address, IPv4-mapped IPv6 unwrapped; ``None`` if it is not one."""
     try:
