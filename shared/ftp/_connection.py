@@ -45,7 +45,6 @@ import ipaddress
 import posixpath
 import stat
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -127,7 +126,10 @@ class _LineReader:
 
     def __init__(self, max_line: int) -> None:
         self.max_line = max_line
-        self.lines: deque[bytes | _Marker] = deque()
+        # Complete lines not yet taken, from _next on. A list, not a deque: an empty deque
+        # is 760 bytes, and an idle session holds its reader (and the actions) for hours.
+        self.lines: list[bytes | _Marker] = []
+        self._next = 0
         self._partial = bytearray()
         self._discarding = False
         self._telnet = 0  # 0: data, 1: after IAC, 2: after IAC WILL/WONT/DO/DONT
@@ -148,6 +150,21 @@ class _LineReader:
             else:
                 out.append(byte)
         return bytes(out)
+
+    def has_line(self) -> bool:
+        return self._next < len(self.lines)
+
+    def take(self) -> bytes | _Marker:
+        """The oldest line not yet taken (call only if :meth:`has_line`)."""
+        line = self.lines[self._next]
+        self._next += 1
+        if self._next == len(self.lines):
+            self.clear()
+        return line
+
+    def clear(self) -> None:
+        self.lines.clear()
+        self._next = 0
 
     def feed(self, data: bytes) -> None:
         data = self._filter(data)
@@ -221,7 +238,7 @@ class Connection:
         self._users = users
         self._client_ip = _ip(client_address[0])
         self._reader = _LineReader(self.config.max_line)
-        self._actions: deque[Action] = deque()
+        self._actions: list[Action] = []  # a few at a time; see _LineReader.lines
         self._user: str | None = None
         self._may_write = False
         self._failures = 0
@@ -263,10 +280,10 @@ class Connection:
                 return Wait.NEED_DATA
             if self.data.state is DataState.PASSIVE_OPENING or self._checking:
                 return Wait.PAUSED
-            if not self._reader.lines:
+            if not self._reader.has_line():
                 return Wait.NEED_DATA
-            self._handle_line(self._reader.lines.popleft())
-        return self._actions.popleft()
+            self._handle_line(self._reader.take())
+        return self._actions.pop(0)
 
     def passive_opened(self, host: str, port: int) -> None:
         """The shell's listener for :class:`OpenPassiveListener` listens on *host*:*port*.
@@ -340,7 +357,7 @@ class Connection:
             self.data.fire(DataEvent.RESET)
         self._actions.append(Close())
         self.session.fire(SessionEvent.QUIT)
-        self._reader.lines.clear()
+        self._reader.clear()
 
     def _handle_line(self, raw: bytes | _Marker) -> None:
         if raw is _Marker.EOF:
@@ -464,7 +481,7 @@ class Connection:
             self.session.fire(SessionEvent.LOCKOUT)
             self._reply(421, "Too many failed logins; closing the connection.")
             self._actions.append(Close())
-            self._reader.lines.clear()
+            self._reader.clear()
         else:
             self.session.fire(SessionEvent.PASS_BAD)
             self._reply(530, "Login incorrect.")
