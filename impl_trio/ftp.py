@@ -89,8 +89,9 @@ class _Session:
         self.finished: list[_Outcome] = []  # transfers done, not yet told to the core
         self.waiting: trio.CancelScope | None = None  # the control loop's read, while it waits
         self.idle = trio.CancelScope()  # around the control loop; a deadline only while reading
-        self.transfer: trio.CancelScope | None = None
-        self.transfer_done = trio.Event()  # a task has no "done" of its own in Trio
+        # The running transfer's scope, and its end (a task has no "done" of its own in
+        # Trio); made per transfer, so an idle session holds neither.
+        self.transfer: tuple[trio.CancelScope, trio.Event] | None = None
         self.listener: socket.socket | None = None
         self.listener_deadline = 0.0
         self.nursery: trio.Nursery  # the transfer's; set by run()
@@ -108,7 +109,7 @@ class _Session:
 
     async def _read(self) -> bytes | None:
         """Control bytes (``b""``: EOF), or ``None`` if a transfer ended first (or for nothing)."""
-        if self.transfer is not None and not self.transfer_done.is_set():
+        if self.transfer is not None and not self.transfer[1].is_set():
             # A finished transfer cancels this scope to wake us: cancellation as a wake-up call.
             try:
                 with trio.CancelScope() as self.waiting:
@@ -174,13 +175,14 @@ class _Session:
             elif isinstance(action, ftp.CloseData):
                 await self._close_data()
             else:
-                self.transfer, self.transfer_done = trio.CancelScope(), trio.Event()
-                self.nursery.start_soon(self._transfer, action, self.transfer, self.transfer_done)
+                self.transfer = scope, done = trio.CancelScope(), trio.Event()
+                self.nursery.start_soon(self._transfer, action, scope, done)
 
     async def _close_data(self) -> None:
         if self.transfer is not None:
-            self.transfer.cancel()
-            await self.transfer_done.wait()
+            scope, done = self.transfer
+            scope.cancel()
+            await done.wait()
             self.transfer = None
         if self.listener is not None:
             self.listener.close()  # no task waits on it: a transfer takes it before waiting

@@ -88,8 +88,9 @@ class _Session:
         self.finished: list[_Outcome] = []  # transfers done, not yet told to the core
         self.waiting: anyio.CancelScope | None = None  # the control loop's read, while it waits
         self.idle = anyio.CancelScope()  # around the control loop; a deadline only while reading
-        self.transfer: anyio.CancelScope | None = None
-        self.transfer_done = anyio.Event()  # a scope has no "done" of its own
+        # The running transfer's scope, and its end (a scope has no "done" of its own); made per
+        # transfer, so an idle session holds neither.
+        self.transfer: tuple[anyio.CancelScope, anyio.Event] | None = None
         self.listener: socket.socket | None = None
         self.listener_deadline = 0.0
         self.tasks = anyio.create_task_group()  # the transfer's; run() enters it
@@ -107,7 +108,7 @@ class _Session:
 
     async def _read(self) -> bytes | None:
         """Control bytes (``b""``: EOF), or ``None`` if a transfer ended first (or for nothing)."""
-        if self.transfer is not None and not self.transfer_done.is_set():
+        if self.transfer is not None and not self.transfer[1].is_set():
             # A finished transfer cancels this scope to wake us: cancellation as a wake-up call.
             try:
                 with anyio.CancelScope() as self.waiting:
@@ -173,13 +174,14 @@ class _Session:
             elif isinstance(action, ftp.CloseData):
                 await self._close_data()
             else:
-                self.transfer, self.transfer_done = anyio.CancelScope(), anyio.Event()
-                self.tasks.start_soon(self._transfer, action, self.transfer, self.transfer_done)
+                self.transfer = scope, done = anyio.CancelScope(), anyio.Event()
+                self.tasks.start_soon(self._transfer, action, scope, done)
 
     async def _close_data(self) -> None:
         if self.transfer is not None:
-            self.transfer.cancel()
-            await self.transfer_done.wait()
+            scope, done = self.transfer
+            scope.cancel()
+            await done.wait()
             self.transfer = None
         if self.listener is not None:
             self.listener.close()  # no task waits on it: a transfer takes it before waiting
