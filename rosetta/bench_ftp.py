@@ -951,6 +951,7 @@ def render(results: Results, console: Console) -> None:
         (idle, "pss_per_session", ",.1f", "idle PSS\n/session KiB"),
         (idle, "probe_throughput", ",.0f", f"RETR {idle.size // MB} MB\namong idle\nMB/s"),
         (w["mixed"], "peak_rss", ",.1f", f"{w['mixed'].clients} mixed\npeak RSS\nMiB"),
+        (w["mixed"], "peak_pss", ",.1f", f"{w['mixed'].clients} mixed\npeak PSS\nMiB"),
     ]
     for *_, header in headers:
         table.add_column(header, justify="right")
@@ -1075,7 +1076,8 @@ def plot(results: Results, path: Path) -> None:
         ("idle", "sessions_failed", f"{w['idle'].clients:,} idle: failed sessions"),
         ("idle", "pss_per_session", "idle: PSS per session (KiB, lower is better)"),
         ("idle", "probe_throughput", "idle: RETR among them (MB/s, higher is better)"),
-        ("mixed", "peak_rss", f"{w['mixed'].name}: peak RSS (MiB, lower is better)"),
+        # PSS, as for the idle sessions: vsftpd's summed RSS counts shared pages per process.
+        ("mixed", "peak_pss", f"{w['mixed'].name}: peak PSS (MiB, lower is better)"),
     ]
     colours = dict.fromkeys(OURS, "tab:blue") | {"pyftpdlib": "tab:orange", "vsftpd": "tab:green"}
     figure, axes = plt.subplots(3, 3, figsize=(15, 12))
