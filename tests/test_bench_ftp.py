@@ -7,6 +7,7 @@ measurements, and the client it measures with, are checked here in seconds.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -87,6 +88,18 @@ def test_the_servers_import_the_tree_the_bench_runs_from(
     first, *rest = bench_ftp.server_environment()["PYTHONPATH"].split(os.pathsep)
     assert (Path(first) / "rosetta" / "bench" / "ftp.py").samefile(bench_ftp.__file__)
     assert rest == ["/elsewhere"]
+
+
+@pytest.mark.parametrize(
+    ("quick", "said"), [(False, "first 30 (of 500)"), (True, "first 3 (of 50)")]
+)
+def test_the_notes_describe_the_mixed_load_that_ran(quick: bool, said: str) -> None:
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=400)
+    bench_ftp.render(Results(workloads(quick=quick)), console)
+    assert isinstance(console.file, io.StringIO)
+    assert said in console.file.getvalue()
 
 
 def test_a_skipped_peer_is_said_not_passed() -> None:
