@@ -3,16 +3,19 @@
 Each shell (``impl_asyncio/ftp.py``, ``impl_trio/ftp.py``, ``shared/ftp.py``) runs
 the same session: a control loop that feeds :class:`common.ftp.Connection` and
 carries out its actions in order, a transfer task per data connection, files moved
-with :func:`os.sendfile` and ``recv_into`` one reused buffer. That much is written
-once, here, as :class:`SessionBase`. What each library does its own way stays in
-the shell, side by side, as the hooks below:
+with :func:`os.sendfile` and received into pooled buffers. That much is written
+once, here, as :class:`SessionBase`; so are the limits a server's sessions share
+(:class:`ServerLimits`: password checks a few at once, upload buffers from a pool).
+What each library does its own way stays in the shell, side by side, as the hooks
+below:
 
-* reading the control socket while a transfer may end (``_read``: a cancel scope,
-  cancelled as a wake-up call);
+* waiting for the control socket while a transfer may end (``_wait_control``,
+  ``_wake``: a future resolved by a reader callback, or a cancel scope cancelled as
+  a wake-up call) and the idle timeout (one timer or one scope per session);
 * starting a transfer and cancelling it on ABOR (``_start_transfer``,
   ``_close_data``: a task or a scope, and how to wait for it to unwind);
-* a deadline (``_until``), a worker thread (``_in_thread``), a checkpoint, and the
-  column's readiness functions.
+* a deadline (``_until``), a worker thread (``_in_thread``, ``_check_password``
+  under the server's limiter), a checkpoint, and the column's readiness functions.
 
 The coroutines here await only what the hooks return, so this module imports no
 event loop library; like the core, it does no socket I/O of its own beyond the
@@ -34,18 +37,18 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from common import ftp
 from common import ftp_support as support
 
-__all__ = ["Failed", "Outcome", "SessionBase", "Transfer"]
+__all__ = ["Failed", "Outcome", "ServerLimits", "SessionBase", "Transfer"]
 
 T = TypeVar("T")
-
-# Bytes received per thread hop when storing: with 256 KiB, the hops cost a single 200 MB
-# STOR a third of its speed (measured); 1 MiB per running upload is the memory price.
-_WRITE_BATCH = 1024 * 1024
+#: A column's limiter (asyncio.Semaphore, trio.CapacityLimiter, anyio.CapacityLimiter).
+Limiter = TypeVar("Limiter", bound=AbstractAsyncContextManager[object])
 # sendfile 64 KiB at a time, like pyftpdlib: 4 MiB calls doubled the receiving side's
 # kernel time and 300 parallel 10 MB downloads took 1.6-1.7 s instead of 0.7 (measured).
 _SENDFILE_MAX = 64 * 1024
@@ -62,13 +65,27 @@ class Failed(Exception):
         self.error = error
 
 
-class SessionBase:
+@dataclass(frozen=True, slots=True)
+class ServerLimits(Generic[Limiter]):
+    """What a server's sessions share: bounded password checks and upload buffers."""
+
+    checks: Limiter  # scrypt checks at once: support.password_check_slots()
+    uploads: Limiter  # uploads holding a buffer at once: support.UPLOAD_BUFFERS
+    buffers: support.BufferPool = field(default_factory=support.BufferPool)
+
+
+class SessionBase(Generic[Limiter]):
     """One control connection: the core, its pending outcomes, its passive listener."""
 
     def __init__(
-        self, sock: socket.socket, root: str, users: ftp.Users, opts: support.ServerOptions
+        self,
+        sock: socket.socket,
+        root: str,
+        users: ftp.Users,
+        opts: support.ServerOptions,
+        limits: ServerLimits[Limiter],
     ) -> None:
-        self.sock, self.users, self.opts = sock, users, opts
+        self.sock, self.users, self.opts, self.limits = sock, users, opts, limits
         self.peer, self.local = sock.getpeername(), sock.getsockname()
         self.conn = ftp.Connection(
             support.OSFileSystem(),
@@ -87,13 +104,15 @@ class SessionBase:
         """The loop's clock, the one deadlines are on."""
         raise NotImplementedError
 
-    async def _read(self) -> bytes | None:
-        """Control bytes (``b""``: EOF), ``None`` if a transfer ended first, or
-        :exc:`TimeoutError` after ``idle_timeout`` with no transfer running."""
+    async def _wait_control(self) -> None:
+        """Return when the control socket is readable or a transfer has ended (waking
+        for nothing is allowed). After ``idle_timeout`` with no transfer running, end
+        the session: raise :exc:`TimeoutError`, or cancel a scope around :meth:`drive`
+        that sends :data:`~common.ftp_support.IDLE_TIMEOUT_REPLY` once it has caught it."""
         raise NotImplementedError
 
     def _wake(self) -> None:
-        """A transfer has finished: wake the control loop's :meth:`_read`."""
+        """A transfer has finished: wake the control loop's :meth:`_wait_control`."""
         raise NotImplementedError
 
     def _start_transfer(self, action: Transfer) -> None:
@@ -113,6 +132,11 @@ class SessionBase:
     ) -> T:
         """``fn(*args)`` on a worker thread. Cancelled, wait for the thread, and pass what
         it made to *undo* (a thread cannot be stopped)."""
+        raise NotImplementedError
+
+    async def _check_password(self, check: Callable[[], T]) -> T:
+        """*check* (scrypt: ~55 ms of CPU, 16 MiB) on a worker thread, under
+        ``limits.checks``: a login flood queues on the loop, not in the threads."""
         raise NotImplementedError
 
     async def _sleep(self, seconds: float) -> None:
@@ -146,21 +170,30 @@ class SessionBase:
                         conn.transfer_failed(transfer_id, error)
                     continue
                 try:
-                    data = await self._read()
+                    await self._wait_control()
                 except TimeoutError:
                     await self._send_all(self.sock, support.IDLE_TIMEOUT_REPLY)
                     return
-                if data is not None:
-                    conn.receive_data(data)
+                if self.finished:
+                    continue  # a transfer ended: the core hears of it first
+                # Waited first, then read: after a reply the client's next line is rarely
+                # there yet, and a recv to find that out is a syscall (EAGAIN) for nothing.
+                try:
+                    data = self.sock.recv(4096)
+                except BlockingIOError:
+                    continue  # woken for nothing: wait again
+                except OSError:  # reset, or closed under us: the core hears EOF
+                    data = b""
+                conn.receive_data(data)
             elif action is ftp.Wait.PAUSED:
                 raise AssertionError("every request is answered before looping")
             elif isinstance(action, ftp.SendReply):
                 await self._send_all(self.sock, action.data)
             elif isinstance(action, ftp.Delay):
                 await self._sleep(action.seconds)
-            elif isinstance(action, ftp.CheckPassword):  # scrypt: on a thread
+            elif isinstance(action, ftp.CheckPassword):  # scrypt: on a thread, a few at once
                 check = functools.partial(self.users.check, action.user, action.password)
-                conn.password_checked(*await self._in_thread(check))
+                conn.password_checked(*await self._check_password(check))
             elif isinstance(action, ftp.Close):
                 return
             elif isinstance(action, ftp.OpenPassiveListener):
@@ -273,23 +306,21 @@ class SessionBase:
             support.Upload, action.path, action.offset, action.append, undo=support.Upload.discard
         )
         try:
-            # One buffer per upload, filled in place and handed whole to the writing thread:
-            # no allocation per recv (256 KiB reads would each be an mmap in glibc).
-            buffer = memoryview(bytearray(_WRITE_BATCH))
-            filled = 0
+            limits = self.limits
             while True:
-                try:
-                    got = data.recv_into(buffer[filled:])
-                except BlockingIOError:
-                    await self._io(self._wait_readable(data))
-                    continue
-                except OSError:
-                    raise Failed(ftp.TransferError.CONNECTION_LOST) from None
-                filled += got
-                if filled == len(buffer) or not got:
-                    await self._disk(upload.write, buffer[:filled])
-                    filled = 0
-                if not got:
+                await self._io(self._wait_readable(data))
+                # A buffer only for one fill and its write, from the server's pool under its
+                # limiter: upload memory is UPLOAD_BUFFERS buffers however many clients store.
+                async with limits.uploads:
+                    buffer = limits.buffers.take()
+                    try:
+                        filled, eof = support.receive_into(data, buffer)
+                    except OSError:
+                        raise Failed(ftp.TransferError.CONNECTION_LOST) from None
+                    if filled:
+                        await self._disk(upload.write, buffer[:filled])
+                    limits.buffers.give(buffer)  # not after a failed write: a thread may read it
+                if eof:
                     break
             await self._disk(upload.commit)
         except BaseException:

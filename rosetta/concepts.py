@@ -192,11 +192,11 @@ CONCEPTS: tuple[Concept, ...] = (
             "inside, and what a session does with them is written once beside it "
             "(common/ftp_shell.py). Each shell only performs the actions: a session is "
             "one task, the control loop; a transfer is a second task, which wakes the "
-            "loop when it ends "
-            "by cancelling the loop's read, and ABOR cancels the transfer. What differs "
-            "between the shells is how a task is owned, how a timeout is written and how "
-            "a cancellation is waited for: asyncio awaits the cancelled task; Trio and "
-            "AnyIO cancel a scope and shield the cleanup."
+            "loop's wait when it ends (asyncio resolves the future the loop awaits; Trio "
+            "and AnyIO cancel the scope of the wait), and ABOR cancels the transfer. What "
+            "differs between the shells is how a task is owned, how a timeout is written "
+            "and how a cancellation is waited for: asyncio awaits the cancelled task; Trio "
+            "and AnyIO cancel a scope and shield the cleanup."
         ),
         module="ftp.py",
     ),

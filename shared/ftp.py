@@ -5,17 +5,18 @@ the actions it asks for, on any AnyIO backend (asyncio, uvloop, Trio). A session
 is one task, the control loop: it feeds the core what the control socket brings
 and carries out the actions in order. A transfer is a second task, in its own
 cancel scope, in the session's task group; when it ends it records its outcome
-and cancels the scope of the control loop's read, so that read doubles as the
-wait for "bytes or a finished transfer", and a client that keeps sending gets
-nothing read until the core has taken the previous chunk. ABOR is cancellation
-at work: on :class:`~common.ftp.CloseData` the shell cancels the transfer's
-scope and waits for the transfer to unwind.
+and cancels the scope of the control loop's wait for the socket, so that wait
+doubles as the wait for "bytes or a finished transfer", and a client that keeps
+sending gets nothing read until the core has taken the previous chunk. ABOR is
+cancellation at work: on :class:`~common.ftp.CloseData` the shell cancels the
+transfer's scope and waits for the transfer to unwind.
 
 What a session does (the dispatch of the core's actions, opening a data connection,
 the sendfile and upload loops) is :class:`common.ftp_shell.SessionBase`, the same in
-the three shells; this file holds what is AnyIO's own: the task group and cancel
-scopes of a session and its transfer, the wake-up by cancellation, the deadlines and
-worker threads.
+the three shells; this file holds what is AnyIO's own: the task group; the session's
+one idle scope around the control loop, its deadline moved forward for each wait;
+a transfer's scope and its wake-up by cancellation; the deadlines; worker threads,
+with a limiter of the server's own for password checks.
 
 Sockets are non-blocking and moved with :mod:`shared.readiness`; files are
 opened and written on worker threads (``anyio.to_thread.run_sync``), and
@@ -46,10 +47,10 @@ import anyio
 
 from common import ftp
 from common import ftp_support as support
-from common.ftp_shell import SessionBase, Transfer
+from common.ftp_shell import ServerLimits, SessionBase, Transfer
 from common.listeners import RESOURCE_PAUSE, listen_backlog, open_listener
 
-from .readiness import recv_some, send_all, wait_readable, wait_writable
+from .readiness import send_all, wait_readable, wait_writable
 
 __all__ = ["serve_ftp"]
 
@@ -57,48 +58,58 @@ _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
 
 
-class _Session(SessionBase):
+class _Session(SessionBase[anyio.CapacityLimiter]):
     def __init__(
-        self, sock: socket.socket, root: str, users: ftp.Users, opts: support.ServerOptions
+        self,
+        sock: socket.socket,
+        root: str,
+        users: ftp.Users,
+        opts: support.ServerOptions,
+        limits: ServerLimits[anyio.CapacityLimiter],
     ) -> None:
-        super().__init__(sock, root, users, opts)
-        self.waiting: anyio.CancelScope | None = None  # the control loop's read, while it waits
-        self.transfer: anyio.CancelScope | None = None
-        self.transfer_done = anyio.Event()  # a scope has no "done" of its own
+        super().__init__(sock, root, users, opts, limits)
+        self.waiting: anyio.CancelScope | None = None  # the control loop's wait, in a transfer
+        self.idle = anyio.CancelScope()  # around the control loop; a deadline only while waiting
+        # The running transfer's scope, and its end (a scope has no "done" of its own); made
+        # per transfer, so an idle session holds neither (an AnyIO Event on asyncio: 760 B).
+        self.transfer: tuple[anyio.CancelScope, anyio.Event] | None = None
         self.tasks = anyio.create_task_group()  # the transfer's; run() enters it
 
     async def run(self) -> None:
         async with self.tasks:
             try:
-                await self.drive()
+                with self.idle:
+                    await self.drive()
+                if self.idle.cancelled_caught:
+                    await send_all(self.sock, support.IDLE_TIMEOUT_REPLY)
             finally:
                 with anyio.CancelScope(shield=True):  # cancellation is level-triggered
                     await self._close_data()
 
-    async def _read(self) -> bytes | None:
-        busy = self.transfer is not None and not self.transfer_done.is_set()
-        deadline = math.inf if busy else anyio.current_time() + self.opts.idle_timeout
-        # A finished transfer cancels this scope to wake us: cancellation as a wake-up
-        # call, safe here since recv_some only reads after its wait returns.
-        try:
-            with anyio.CancelScope(deadline=deadline) as self.waiting:
-                try:
-                    return await recv_some(self.sock, 4096)
-                except OSError:  # reset, or closed under us: the core hears EOF
-                    return b""
-        finally:
-            self.waiting = None
-        if self.finished:
-            return None
-        raise TimeoutError
+    async def _wait_control(self) -> None:
+        if self.transfer is not None and not self.transfer[1].is_set():
+            # A finished transfer cancels this scope to wake us: cancellation as a wake-up call.
+            try:
+                with anyio.CancelScope() as self.waiting:
+                    await wait_readable(self.sock)
+            finally:
+                self.waiting = None
+        else:
+            # The idle timeout: the session's scope, its deadline moved forward for this wait
+            # only (a new scope with its own deadline for every read cost more, measured).
+            self.idle.deadline = anyio.current_time() + self.opts.idle_timeout
+            try:
+                await wait_readable(self.sock)
+            finally:
+                self.idle.deadline = math.inf
 
     def _wake(self) -> None:
         if self.waiting is not None:
             self.waiting.cancel()
 
     def _start_transfer(self, action: Transfer) -> None:
-        self.transfer, self.transfer_done = anyio.CancelScope(), anyio.Event()
-        self.tasks.start_soon(self._transfer, action, self.transfer, self.transfer_done)
+        self.transfer = scope, done = anyio.CancelScope(), anyio.Event()
+        self.tasks.start_soon(self._transfer, action, scope, done)
 
     async def _transfer(
         self, action: Transfer, scope: anyio.CancelScope, done: anyio.Event
@@ -111,8 +122,9 @@ class _Session(SessionBase):
 
     async def _close_data(self) -> None:
         if self.transfer is not None:
-            self.transfer.cancel()
-            await self.transfer_done.wait()
+            scope, done = self.transfer
+            scope.cancel()
+            await done.wait()
             self.transfer = None
         self._close_listener()
 
@@ -126,6 +138,10 @@ class _Session(SessionBase):
         # A thread cannot be stopped: cancelled, this waits and returns what it made (the
         # cancellation comes at the next checkpoint), so the caller cleans it up; no undo.
         return await anyio.to_thread.run_sync(fn, *args)
+
+    async def _check_password(self, check: Callable[[], _T]) -> _T:
+        # A limiter of its own, not the default one: file operations need those threads.
+        return await anyio.to_thread.run_sync(check, limiter=self.limits.checks)
 
     def _now(self) -> float:
         return anyio.current_time()
@@ -165,12 +181,16 @@ async def serve_ftp(
     users = users if users is not None else ftp.Users()
     opts = options if options is not None else support.ServerOptions()
     limiter = support.AddressLimiter(opts)
+    limits = ServerLimits(
+        anyio.CapacityLimiter(support.password_check_slots()),  # not the default limiter's 40
+        anyio.CapacityLimiter(support.UPLOAD_BUFFERS),
+    )
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     listener = open_listener(infos[0], host, port, listen_backlog())
 
     async def session(sock: socket.socket, address: str) -> None:
         try:
-            await _Session(sock, root, users, opts).run()
+            await _Session(sock, root, users, opts, limits).run()
         except* OSError:
             pass  # the control connection broke: the session is over, the server is fine
         except* Exception:  # a bug: raised on, it would cancel the whole server in AnyIO

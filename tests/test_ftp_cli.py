@@ -89,6 +89,27 @@ def test_hash_password_in_a_terminal_refuses_two_different_passwords() -> None:
     assert "scrypt$" not in shown.decode()
 
 
+def test_serve_imports_neither_the_other_commands_nor_rich() -> None:
+    """A server's memory is its own: `serve` does not load the tour, the site or rich."""
+    check = (
+        "import sys; from rosetta import cli; cli.build_parser('serve'); "
+        "print(sorted(m for m in ('rich', 'rosetta.site', 'rosetta.tour', 'rosetta.bench') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stdout.strip() == "[]"
+    site = subprocess.run(
+        [sys.executable, "-c", check.replace("build_parser('serve')", "build_parser('site')")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "rosetta.site" in site.stdout  # the check sees a command's imports
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

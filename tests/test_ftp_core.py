@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import errno
+import os
 import posixpath
 import re
 import stat
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -48,6 +53,7 @@ from common.ftp._state import (
     SessionEvent,
     SessionState,
 )
+from common.ftp_support import Upload
 
 pytestmark = [pytest.mark.concept("ftp"), pytest.mark.timeout(30)]
 
@@ -303,6 +309,37 @@ def test_login_sequence_errors() -> None:
     assert codes(send(conn, "PASS x")) == [503]
 
 
+SCRYPT_RETENTION = """
+import threading
+from common.ftp import hash_password, verify_password
+stored = hash_password("pw")  # the real cost: n=2**14, 16 MiB per check
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+before = rss()
+for _ in range(4):  # one check at a time, each on a thread of its own
+    thread = threading.Thread(target=verify_password, args=("pw", stored))
+    thread.start()
+    thread.join()
+print(rss() - before)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc")
+def test_a_password_check_gives_its_memory_back() -> None:
+    """scrypt's 16 MiB leaves with the check, on whichever thread ran it (glibc's arenas)."""
+    done = subprocess.run(
+        [sys.executable, "-c", SCRYPT_RETENTION],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    grown_kib = int(done.stdout)
+    assert grown_kib < 8 * 1024, f"{grown_kib / 1024:.1f} MiB still resident after 4 checks"
+
+
 def test_passwords_are_hashed_and_checked() -> None:
     stored = hash_password("pässword", n=2**4)
     assert stored.startswith("scrypt$16$8$1$")
@@ -370,6 +407,10 @@ def test_feat_and_mlst_options() -> None:
         text(send(conn, "MLST big.bin"))
         == "250-Listing /big.bin\r\n type=file;size=1000; /big.bin\r\n250 End\r\n"
     )
+    # No facts: RFC 3659 §7.2's entry line is SP, the (empty) facts, SP, the path.
+    assert codes(send(conn, "OPTS MLST")) == [200]
+    assert text(send(conn, "MLST /")) == "250-Listing /\r\n  /\r\n250 End\r\n"
+    assert listing(conn, "MLSD pub") == " readme.txt\r\n sub\r\n"
 
 
 def test_format_reply_never_lets_text_inject_lines() -> None:
@@ -624,17 +665,23 @@ def test_retr_errors() -> None:
 
 def test_rest_offsets() -> None:
     conn = login()
-    passive(conn)
     assert codes(send(conn, "REST 400")) == [350]
-    actions = send(conn, "TYPE I") + send(conn, "RETR big.bin")
-    # REST applies only to the command right after it.
-    assert actions[-1] == SendFile(1, None, f"{ROOT}/big.bin", 0, False)
+    # REST waits for the transfer command, through PASV and TYPE (as pyftpdlib's does)...
+    send(conn, "TYPE I")
+    passive(conn)
+    assert send(conn, "RETR big.bin")[-1] == SendFile(1, None, f"{ROOT}/big.bin", 400, False)
     conn.transfer_complete(1)
     drain(conn)
     passive(conn)
-    send(conn, "REST 400")
-    assert send(conn, "RETR big.bin")[-1] == SendFile(2, None, f"{ROOT}/big.bin", 400, False)
+    # ...which takes it, whether it succeeds or not.
+    assert send(conn, "RETR big.bin")[-1] == SendFile(2, None, f"{ROOT}/big.bin", 0, False)
     conn.transfer_complete(2)
+    drain(conn)
+    passive(conn)
+    send(conn, "REST 400")
+    assert codes(send(conn, "RETR missing")) == [550]
+    assert send(conn, "RETR big.bin")[-1] == SendFile(3, None, f"{ROOT}/big.bin", 0, False)
+    conn.transfer_complete(3)
     drain(conn)
     passive(conn)
     send(conn, "REST 1001")
@@ -662,6 +709,31 @@ def test_stor_appe_and_rest_for_upload() -> None:
     assert codes(send(conn, "STOR pub")) == [550]
     assert codes(send(conn, "STOR nodir/x")) == [550]
     assert codes(send(conn, "STOR escape/x")) == [550]
+
+
+def test_rest_before_stor_must_fit_the_file() -> None:
+    """REST beyond the end, or on a missing file, is 554, as for RETR: never a wrong offset."""
+    conn = login("alice", "secret")
+    passive(conn)
+    send(conn, "REST 1001")  # big.bin has 1000 bytes
+    assert text(send(conn, "STOR big.bin")) == (
+        "554 Invalid REST parameter: beyond the end of the file.\r\n"
+    )
+    send(conn, "REST 10")
+    assert text(send(conn, "STOR pub/missing.bin")) == (
+        "554 Invalid REST parameter: the file does not exist.\r\n"
+    )
+    assert conn.data.state is DataState.PASSIVE  # still usable, offset forgotten
+    assert send(conn, "STOR pub/missing.bin")[-1] == ReceiveFile(
+        1, None, f"{ROOT}/pub/missing.bin", 0, False, True
+    )
+    conn.transfer_complete(1)
+    drain(conn)
+    passive(conn)
+    send(conn, "REST 1000")  # exactly the size: resume at the end
+    assert send(conn, "STOR big.bin")[-1] == ReceiveFile(
+        2, None, f"{ROOT}/big.bin", 1000, False, True
+    )
 
 
 def test_abor_during_a_transfer() -> None:
@@ -692,10 +764,43 @@ def test_commands_during_a_transfer() -> None:
     assert codes(send(conn, "STAT")) == [211]
     assert codes(send(conn, "STAT big.bin")) == [503]
     assert codes(send(conn, "CWD pub")) == [503]
-    actions = send(conn, "QUIT")
-    assert actions[1] == CloseData()
-    assert codes(actions) == [221]
-    assert isinstance(actions[-1], Close)
+
+
+def test_quit_during_a_transfer_waits_for_its_result() -> None:
+    """RFC 959 §4.1.1: the transfer's reply (226), then 221 and close; nothing cut short."""
+    conn = login()
+    passive(conn)
+    send(conn, "RETR big.bin")
+    assert send(conn, "QUIT") == []  # the transfer goes on
+    assert send(conn, "NOOP") == []  # QUIT was the last command: not answered
+    conn.transfer_complete(1)
+    actions = drain(conn)
+    assert codes(actions) == [226, 221]
+    assert actions[-1] == Close()
+    assert CloseData() not in actions
+    assert conn.closed
+
+
+@pytest.mark.parametrize(
+    ("finish", "expected"),
+    [
+        (lambda conn: conn.transfer_failed(1, TransferError.CONNECTION_LOST), [426, 221]),
+        (lambda conn: conn.receive_data(b"ABOR\r\n"), [426, 226, 221]),
+        (lambda conn: conn.receive_data(b"\xff\xf4\xff\xf2ABOR\r\n"), [426, 226, 221]),
+    ],
+)
+def test_quit_during_a_transfer_then_failure_or_abor(
+    finish: Callable[[Connection], None], expected: list[int]
+) -> None:
+    conn = login()
+    passive(conn)
+    send(conn, "RETR big.bin")
+    assert send(conn, "QUIT") == []
+    finish(conn)
+    actions = drain(conn)
+    assert codes(actions) == expected
+    assert actions[-1] == Close()
+    assert conn.closed
 
 
 def test_eof_closes() -> None:
@@ -834,6 +939,50 @@ def test_list_of_a_file_nlst_mlsd() -> None:
     passive(conn)
     assert codes(send(conn, "MLSD big.bin")) == [501]
     assert codes(send(conn, "LIST missing")) == [550]
+
+
+# -- uploads on disk (common.ftp_support.Upload, what the shells run on a worker thread) ---
+
+
+def test_upload_refuses_an_offset_the_file_cannot_take(tmp_path: Path) -> None:
+    """Between the core's check and the upload the file may shrink or go: an error, not offset 0."""
+    target = tmp_path / "old.bin"
+    target.write_bytes(b"x" * 100)
+    with pytest.raises(OSError, match="beyond the end"):
+        Upload(str(target), 101, append=False)
+    with pytest.raises(FileNotFoundError):
+        Upload(str(tmp_path / "missing.bin"), 10, append=False)
+    assert sorted(os.listdir(tmp_path)) == ["old.bin"]  # no temporary file left
+    assert target.read_bytes() == b"x" * 100
+    upload = Upload(str(target), 100, append=False)  # exactly the size: resume at the end
+    upload.write(b"yz")
+    upload.commit()
+    assert target.read_bytes() == b"x" * 100 + b"yz"
+    upload = Upload(str(tmp_path / "new.bin"), 0, append=True)  # APPE may create the file
+    upload.write(b"new")
+    upload.commit()
+    assert (tmp_path / "new.bin").read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("name", ["a" * 241, "b" * 255, "x" + "é" * 127, "\udcff" * 255])
+def test_upload_of_a_name_at_the_file_systems_limit(tmp_path: Path, name: str) -> None:
+    """Names up to NAME_MAX (255 bytes) get a temporary name that fits too, beside the target."""
+    target = tmp_path / name
+    assert len(os.fsencode(name)) in (241, 255)
+    target.write_bytes(b"old")
+    upload = Upload(str(target), 0, append=False)
+    temp = Path(upload.temp_path)
+    assert temp.parent == tmp_path
+    assert len(os.fsencode(temp.name)) <= 255
+    assert temp.name.startswith(".")
+    assert temp.name.endswith(".part")
+    upload.write(b"new")
+    assert target.read_bytes() == b"old"  # untouched until the upload is whole
+    upload.commit()
+    assert target.read_bytes() == b"new"
+    assert os.listdir(tmp_path) == [name]
+    Upload(str(target), 0, append=False).discard()  # an aborted one leaves nothing
+    assert os.listdir(tmp_path) == [name]
 
 
 # -- fuzzing ------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ import shutil
 import socket
 import struct
 import subprocess
+import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from functools import partial
@@ -35,8 +37,9 @@ import pytest
 import impl_asyncio.ftp
 import impl_trio.ftp
 import shared.ftp
+from common import ftp_support as support
 from common.ftp import Config, User, Users, hash_password
-from common.ftp_support import IDLE_TIMEOUT_REPLY, ServerOptions
+from common.ftp_support import IDLE_TIMEOUT_REPLY, UPLOAD_BUFFER_SIZE, UPLOAD_BUFFERS, ServerOptions
 from common.interface import FtpServerAPI
 from rosetta.columns import Column
 from tests.serving import Running, running_in
@@ -222,10 +225,19 @@ async def test_ftplib_anonymous_reads(column: Column, ftp_api: FtpServerAPI, roo
                 assert facts["data.bin"]["modify"] == "20010203040506"
                 assert facts["data.bin"]["perm"] == "r"  # anonymous: read-only
                 assert facts["sub"]["type"] == "dir"
+                # With no facts selected, MLST's entry line is SP, SP, path (RFC 3659 §7.2).
+                assert ftp.sendcmd("OPTS MLST").startswith("200")
+                assert ftp.sendcmd("MLST /") == "250-Listing /\n  /\n250 End"
+                assert ftp.sendcmd("OPTS MLST type;size;") == "200 MLST OPTS type;size;"
                 assert ftp.size("data.bin") == len(DATA)
                 assert ftp.sendcmd("MDTM data.bin") == "213 20010203040506"
                 assert retrieve(ftp, "data.bin") == DATA
                 assert retrieve(ftp, "hello.txt") == HELLO  # TYPE I: no newline conversion
+                ftp.voidcmd("TYPE A")  # nor in TYPE A, by decision (as vsftpd's default)
+                with ftp.transfercmd("RETR hello.txt") as conn:
+                    assert read_to_eof(conn) == HELLO
+                assert ftp.voidresp().startswith("226")
+                assert ftp.size("hello.txt") == len(HELLO)
                 assert ftp.cwd("sub").startswith("250")
                 assert ftp.pwd() == "/sub"
                 assert retrieve(ftp, "inner.txt") == INNER
@@ -298,6 +310,11 @@ async def test_ftplib_named_user_writes(column: Column, ftp_api: FtpServerAPI, r
                 assert not (root / "moved.bin").exists()
                 with pytest.raises(ftplib.error_perm, match=r"^550"):
                     ftp.delete("moved.bin")
+                ftp.voidcmd("TYPE A")  # stored unconverted too
+                with ftp.transfercmd("STOR lines.txt") as conn:
+                    conn.sendall(HELLO)
+                assert ftp.voidresp().startswith("226")
+                assert (root / "lines.txt").read_bytes() == HELLO
                 store(ftp, "STOR empty.bin", b"")
                 assert (root / "empty.bin").read_bytes() == b""
                 assert retrieve(ftp, "empty.bin") == b""
@@ -326,6 +343,21 @@ async def test_ftplib_rest_resumes_downloads_and_uploads(
                 store(ftp, "STOR resumed.bin", b"tail", rest=10)
                 assert (root / "resumed.bin").read_bytes() == DATA[:10] + b"tail"
                 assert retrieve(ftp, "resumed.bin", rest=10) == b"tail"
+                # A stale offset is refused before any byte moves, as for RETR (554).
+                (root / "hundred.bin").write_bytes(b"h" * 100)
+                with pytest.raises(ftplib.error_perm, match=r"^554"):
+                    store(ftp, "STOR hundred.bin", b"0123456789", rest=1000)
+                with pytest.raises(ftplib.error_perm, match=r"^554"):
+                    store(ftp, "STOR new.bin", b"0123456789", rest=10)
+                assert (root / "hundred.bin").read_bytes() == b"h" * 100
+                assert not (root / "new.bin").exists()
+                # REST before PASV (ftplib sends PASV first) still applies to the transfer.
+                assert ftp.sendcmd("REST 100000").startswith("350")
+                assert retrieve(ftp, "data.bin") == DATA[100_000:]
+                assert retrieve(ftp, "data.bin") == DATA  # taken by that RETR
+                assert ftp.sendcmd("REST 50").startswith("350")
+                store(ftp, "STOR hundred.bin", b"0123456789")
+                assert (root / "hundred.bin").read_bytes() == b"h" * 50 + b"0123456789"
 
         await in_thread(session)
     assert leftovers(root) == []
@@ -415,6 +447,47 @@ async def test_ftplib_abort_during_a_large_download(
                 assert ftp.abort().startswith("225")  # nothing left to abort
 
         await in_thread(session)
+
+
+def count_to_eof(sock: socket.socket) -> int:
+    sock.settimeout(CLIENT_TIMEOUT)
+    buffer, total = bytearray(1 << 20), 0
+    while got := sock.recv_into(buffer):
+        total += got
+    return total
+
+
+async def test_quit_during_a_download_waits_for_its_end(
+    column: Column, ftp_api: FtpServerAPI, root: Path
+) -> None:
+    """RFC 959 §4.1.1: QUIT mid-RETR lets it finish (226) or be aborted, then 221 and EOF."""
+    make_big_file(root)
+    async with running(column, ftp_api, root) as server:
+
+        def session(abort: bool) -> None:
+            ftp = login(server)
+            try:
+                ftp.voidcmd("TYPE I")
+                conn, _ = ftp.ntransfercmd("RETR big.bin")
+                with conn:
+                    received = len(conn.recv(65536))
+                    ftp.putcmd("QUIT")  # while most of the file is still to come
+                    if abort:
+                        assert ftp.abort().startswith("426")
+                        assert ftp.getresp().startswith("226")
+                        count_to_eof(conn)
+                    else:
+                        received += count_to_eof(conn)
+                        assert received == BIG  # every byte, not cut short
+                        assert ftp.getresp().startswith("226")
+                assert ftp.getresp().startswith("221")
+                assert ftp.file is not None
+                assert ftp.file.readline() == ""  # then the server closes
+            finally:
+                ftp.close()
+
+        await in_thread(partial(session, False))
+        await in_thread(partial(session, True))
 
 
 # -- curl ------------------------------------------------------------------------------------
@@ -611,6 +684,107 @@ async def test_an_interrupted_upload_leaves_no_file(
                 assert retrieve(ftp, "hello.txt") == HELLO  # the session goes on
 
         await in_thread(session)
+
+
+async def test_names_up_to_the_file_systems_limit_can_be_stored(
+    column: Column, ftp_api: FtpServerAPI, root: Path
+) -> None:
+    """Names of 241-255 bytes upload through a temporary name that fits, atomically as others."""
+    names = ["a" * 241, "b" * 255, "x" + "é" * 127]  # the last: 255 bytes of UTF-8
+    async with running(column, ftp_api, root) as server:
+
+        def session() -> None:
+            with alice(server) as ftp:
+                for name in names:
+                    assert store(ftp, f"STOR {name}", HELLO).startswith("226")
+                    assert retrieve(ftp, name) == HELLO
+                # Reset mid-upload over the existing long name: the old file stays as it was.
+                ftp.voidcmd("TYPE I")
+                conn, _ = ftp.ntransfercmd(f"STOR {names[1]}")
+                conn.sendall(b"z" * 100_000)
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+                with pytest.raises(ftplib.error_temp, match=r"^426"):
+                    ftp.voidresp()
+                with pytest.raises(ftplib.error_perm, match=r"^550"):
+                    store(ftp, "STOR " + "c" * 256, HELLO)  # over the limit: refused up front
+
+        await in_thread(session)
+    assert sorted(os.listdir(root)) == sorted([*ROOT_NAMES, *names])
+    assert all((root / name).read_bytes() == HELLO for name in names)
+
+
+# -- bounded resources under load ---------------------------------------------------------
+
+
+class CountingUsers(Users):
+    """Users whose password checks take a while and count how many ran at once."""
+
+    def __init__(self) -> None:
+        super().__init__({"alice": User(hash_password("secret", n=2**4), write=True)})
+        self.lock = threading.Lock()
+        self.running = self.most = 0
+
+    def check(self, name: str, password: str) -> tuple[bool, bool]:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.1)  # as long as two real scrypt checks
+            return super().check(name, password)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+async def test_password_checks_queue_behind_their_own_limiter(
+    column: Column, ftp_api: FtpServerAPI, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login flood runs password_check_slots() checks at once, not one per worker thread."""
+    monkeypatch.setattr(support, "password_check_slots", lambda: 2)
+    users = CountingUsers()
+    async with running(column, ftp_api, root, users=users) as server:
+
+        def session() -> None:
+            with alice(server) as ftp:
+                assert ftp.voidcmd("NOOP").startswith("200")
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(in_thread, session)
+    assert users.most == 2
+
+
+async def test_parallel_uploads_share_a_bounded_set_of_buffers(
+    column: Column, ftp_api: FtpServerAPI, root: Path
+) -> None:
+    """However many clients store at once, the server holds UPLOAD_BUFFERS buffers at most."""
+    clients = UPLOAD_BUFFERS * 2
+    payload = DATA * 6  # 1.5 MiB each, sent before any upload ends
+    barrier = threading.Barrier(clients, timeout=CLIENT_TIMEOUT)
+    async with running(column, ftp_api, root) as server:
+
+        def upload(index: int) -> None:
+            with alice(server) as ftp:
+                ftp.voidcmd("TYPE I")
+                conn, _ = ftp.ntransfercmd(f"STOR up-{index}.bin")
+                with conn:
+                    conn.sendall(payload)
+                    barrier.wait()  # every upload open and its data sent
+                assert ftp.voidresp().startswith("226")
+
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            async with anyio.create_task_group() as tg:
+                for index in range(clients):
+                    tg.start_soon(in_thread, partial(upload, index))
+            peak = tracemalloc.get_traced_memory()[1] - start
+        finally:
+            tracemalloc.stop()
+    assert all((root / f"up-{i}.bin").read_bytes() == payload for i in range(clients))
+    # One buffer per upload would be `clients` MiB; the pool keeps it to UPLOAD_BUFFERS.
+    assert peak < (UPLOAD_BUFFERS + 3) * UPLOAD_BUFFER_SIZE, f"{peak / 2**20:.1f} MiB"
 
 
 async def test_port_to_another_host_or_a_privileged_port_is_refused(

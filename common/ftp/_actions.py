@@ -108,7 +108,8 @@ class _Transfer:
 class SendFile(_Transfer):
     """Open the data connection and send the file at real *path* from byte *offset*.
 
-    *ascii* is true in TYPE A: the shell may convert LF to CRLF (most servers do not).
+    *ascii* is true in TYPE A; the shells send the bytes unconverted all the same
+    (``Connection._do_type`` says why).
     """
 
     path: str
@@ -129,6 +130,7 @@ class ReceiveFile(_Transfer):
 
     Write from byte *offset* (REST) or append; write to a temporary file in the
     same directory and rename on success, so a failed upload leaves no partial file.
+    *ascii* is true in TYPE A; the bytes are stored unconverted all the same.
     """
 
     path: str

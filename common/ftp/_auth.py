@@ -12,8 +12,10 @@ Error handling
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import hmac
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +26,35 @@ ANONYMOUS_NAMES = frozenset({"anonymous", "ftp"})
 _DKLEN = 32
 # scrypt needs 128 * n * r bytes; allow a bit over the default's 16 MiB.
 _MAXMEM = 64 * 1024 * 1024
+#: Blocks of this size or more are served by mmap and unmapped when freed (glibc only).
+MMAP_THRESHOLD = 4 * 1024 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's <malloc.h>
+_mapping_checked = False
+
+
+def _map_large_blocks() -> None:
+    """Make glibc's malloc map (and on free unmap) blocks of :data:`MMAP_THRESHOLD` or more.
+
+    Each check allocates scrypt's 16 MiB (``128 * n * r``) inside OpenSSL. glibc
+    maps the first such block, and when it is freed raises its mmap threshold above
+    it, so every later one comes from the calling thread's arena and stays resident
+    there after the check: 16 MiB per worker thread that ever checked a password
+    (measured, one check at a time: 6 threads +96 MiB, 40 threads +449 MiB).
+    Setting the threshold fixes it (and turns that adjustment off), so the block
+    goes back to the system when the check ends. It is process-wide, as every
+    malloc setting is; blocks below 4 MiB (upload buffers, listings) are not
+    affected. Elsewhere than glibc, nothing is changed.
+    """
+    global _mapping_checked
+    if _mapping_checked:
+        return
+    _mapping_checked = True
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION"):
+            return
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (ValueError, OSError, AttributeError):
+        pass  # no glibc: its arenas are not there either
 
 
 def hash_password(password: str, *, n: int = 2**14, r: int = 8, p: int = 1) -> str:
@@ -47,6 +78,7 @@ def verify_password(password: str, stored: str) -> bool:
     Error handling: a malformed *stored* value, or parameters scrypt rejects,
     yields ``False``.
     """
+    _map_large_blocks()
     try:
         scheme, n, r, p, salt_hex, hash_hex = stored.split("$")
         if scheme != "scrypt":

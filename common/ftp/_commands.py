@@ -15,6 +15,7 @@ text so a file name can never inject a reply line.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -117,6 +118,8 @@ def check_syntax(spec: CommandSpec, arg: str) -> bool:
     return spec.pattern is None or not arg or spec.pattern.fullmatch(arg) is not None
 
 
+# Most replies are constants (a login sends four): formatted once, not ~3 us each time.
+@functools.lru_cache(maxsize=512)
 def format_reply(code: int, text: str) -> bytes:
     """The wire form of a reply: ``"NNN text\\r\\n"``, or multi-line with ``NNN-``.
 

@@ -40,11 +40,11 @@ answered with 550. Exceptions that escape are bugs in the core (or a
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import posixpath
 import stat
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -126,7 +126,10 @@ class _LineReader:
 
     def __init__(self, max_line: int) -> None:
         self.max_line = max_line
-        self.lines: deque[bytes | _Marker] = deque()
+        # Complete lines not yet taken, from _next on. A list, not a deque: an empty deque
+        # is 760 bytes, and an idle session holds its reader (and the actions) for hours.
+        self.lines: list[bytes | _Marker] = []
+        self._next = 0
         self._partial = bytearray()
         self._discarding = False
         self._telnet = 0  # 0: data, 1: after IAC, 2: after IAC WILL/WONT/DO/DONT
@@ -147,6 +150,21 @@ class _LineReader:
             else:
                 out.append(byte)
         return bytes(out)
+
+    def has_line(self) -> bool:
+        return self._next < len(self.lines)
+
+    def take(self) -> bytes | _Marker:
+        """The oldest line not yet taken (call only if :meth:`has_line`)."""
+        line = self.lines[self._next]
+        self._next += 1
+        if self._next == len(self.lines):
+            self.clear()
+        return line
+
+    def clear(self) -> None:
+        self.lines.clear()
+        self._next = 0
 
     def feed(self, data: bytes) -> None:
         data = self._filter(data)
@@ -171,6 +189,7 @@ class _LineReader:
             start = end + 1
 
 
+@functools.lru_cache(maxsize=1024)  # parsing is ~4 us, once per session; clients repeat
 def _ip(host: str) -> _IPAddress | None:
     """*host* as an address, IPv4-mapped IPv6 unwrapped; ``None`` if it is not one."""
     try:
@@ -219,18 +238,19 @@ class Connection:
         self._users = users
         self._client_ip = _ip(client_address[0])
         self._reader = _LineReader(self.config.max_line)
-        self._actions: deque[Action] = deque()
+        self._actions: list[Action] = []  # a few at a time; see _LineReader.lines
         self._user: str | None = None
         self._may_write = False
         self._failures = 0
         self._checking = False
         self._ascii = True  # RFC 959's default TYPE is A
-        self._rest = 0
+        self._rest = 0  # the offset of a REST, until RETR, STOR or APPE takes it
         self._rename_from: str | None = None
         self._active_target: tuple[str, int] | None = None
         self._passive_extended = False
         self._epsv_all = False
         self._transfer_id = 0
+        self._quit_pending = False  # QUIT came during a transfer: 221 once it has ended
         self._facts = DEFAULT_FACTS
         self._reply(220, self.config.banner)
 
@@ -260,10 +280,10 @@ class Connection:
                 return Wait.NEED_DATA
             if self.data.state is DataState.PASSIVE_OPENING or self._checking:
                 return Wait.PAUSED
-            if not self._reader.lines:
+            if not self._reader.has_line():
                 return Wait.NEED_DATA
-            self._handle_line(self._reader.lines.popleft())
-        return self._actions.popleft()
+            self._handle_line(self._reader.take())
+        return self._actions.pop(0)
 
     def passive_opened(self, host: str, port: int) -> None:
         """The shell's listener for :class:`OpenPassiveListener` listens on *host*:*port*.
@@ -309,12 +329,14 @@ class Connection:
         if self._is_current(transfer_id):
             self.data.fire(DataEvent.FINISH)
             self._reply(226, "Transfer complete.")
+            self._quit_if_pending()
 
     def transfer_failed(self, transfer_id: int, error: TransferError) -> None:
         """The transfer *transfer_id* failed; its data connection is closed."""
         if self._is_current(transfer_id):
             self.data.fire(DataEvent.FINISH)
             self._reply(error.value, _TRANSFER_TEXT[error])
+            self._quit_if_pending()
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -324,20 +346,27 @@ class Connection:
     def _reply(self, code: int, text: str) -> None:
         self._actions.append(SendReply(format_reply(code, text)))
 
+    def _quit_if_pending(self) -> None:
+        if self._quit_pending:
+            self._reply(221, "Goodbye.")
+            self._close()
+
     def _close(self) -> None:
         if self.data.state is not DataState.NONE:
             self._actions.append(CloseData())
             self.data.fire(DataEvent.RESET)
         self._actions.append(Close())
         self.session.fire(SessionEvent.QUIT)
-        self._reader.lines.clear()
+        self._reader.clear()
 
     def _handle_line(self, raw: bytes | _Marker) -> None:
-        if raw is _Marker.TOO_LONG:
-            self._reply(500, "Command line too long.")
-            return
         if raw is _Marker.EOF:
             self._close()
+            return
+        if self._quit_pending and (raw is _Marker.TOO_LONG or raw.strip().upper() != b"ABOR"):
+            return  # QUIT was the last command; only ABOR may still cut the transfer short
+        if raw is _Marker.TOO_LONG:
+            self._reply(500, "Command line too long.")
             return
         text = raw.decode("utf-8", "surrogateescape")
         word, _, arg = text.partition(" ")
@@ -361,14 +390,17 @@ class Connection:
         if spec.perm is Perm.WRITE and not self._may_write:
             self._reply(550, "Permission denied.")
             return
-        # RNTO must follow RNFR and REST its transfer command directly: take them once.
+        # RNTO must follow RNFR directly: take it once.
         rename_from, self._rename_from = self._rename_from, None
-        rest, self._rest = self._rest, 0
         handler: Callable[..., None] = getattr(self, "_do_" + name.lower())
         try:
             if name == "RNTO":
                 handler(arg, rename_from)
             elif name in ("RETR", "STOR", "APPE"):
+                # REST waits for the transfer command, whatever comes between (PASV, TYPE):
+                # RFC 3659 §5.3 leaves that order undefined; keeping the offset, as pyftpdlib
+                # does, spares a client that sends REST before PASV a silent restart at 0.
+                rest, self._rest = self._rest, 0
                 handler(arg, rest)
             else:
                 handler(arg)
@@ -449,12 +481,17 @@ class Connection:
             self.session.fire(SessionEvent.LOCKOUT)
             self._reply(421, "Too many failed logins; closing the connection.")
             self._actions.append(Close())
-            self._reader.lines.clear()
+            self._reader.clear()
         else:
             self.session.fire(SessionEvent.PASS_BAD)
             self._reply(530, "Login incorrect.")
 
     def _do_quit(self, arg: str) -> None:
+        if self.data.state is DataState.TRANSFER:
+            # RFC 959 §4.1.1: the connection stays open for the transfer's result reply
+            # (or ABOR's); then 221 and close.
+            self._quit_pending = True
+            return
         self._reply(221, "Goodbye.")
         self._close()
 
@@ -498,6 +535,12 @@ class Connection:
             self._reply(214, f"Syntax: {spec.help}")
 
     def _do_type(self, arg: str) -> None:
+        # TYPE A is accepted and files still move byte for byte, as vsftpd does by default
+        # (RFC 959 would convert LF <-> CRLF). Decided so: a binary file fetched or stored
+        # by a client left in TYPE A (Windows' ftp.exe starts in it) stays intact; SIZE
+        # (ftplib asks it in TYPE A) and REST offsets agree with the file on disk (pyftpdlib,
+        # which converts, refuses both in TYPE A: an honest SIZE would read the whole
+        # file); downloads keep sendfile. Listings are CRLF already.
         value = arg.strip().upper()
         if value in ("A", "A N"):
             self._ascii = True
@@ -627,14 +670,23 @@ class Connection:
 
     def _store(self, arg: str, rest: int, append: bool) -> None:
         _virtual, real = self._resolve(arg)
+        size: int | None = None
         try:
-            if stat.S_ISDIR(self._fs.stat(real).st_mode):
+            st = self._fs.stat(real)
+            if stat.S_ISDIR(st.st_mode):
                 self._reply(550, "Is a directory.")
                 return
+            size = st.st_size
         except FileNotFoundError:
             pass  # a new file; its directory must exist
         if not stat.S_ISDIR(self._fs.stat(posixpath.dirname(real)).st_mode):
             self._reply(550, "No such directory.")
+            return
+        # A resuming client with a stale offset would otherwise have its data stored at
+        # the wrong place (RFC 1123 §4.1.3.4 allows 554 for a REST that cannot be honoured).
+        if rest and not append and (size is None or rest > size):
+            where = "the file does not exist" if size is None else "beyond the end of the file"
+            self._reply(554, f"Invalid REST parameter: {where}.")
             return
         self._start_transfer(
             lambda tid, to: ReceiveFile(tid, to, real, 0 if append else rest, append, self._ascii)
@@ -653,6 +705,7 @@ class Connection:
             # RFC 959 §4.1.3: 426 for the aborted transfer, then 226 for the ABOR itself.
             self._reply(426, "Connection closed; transfer aborted.")
             self._reply(226, "Abort successful.")
+            self._quit_if_pending()
             return
         if self.data.state is not DataState.NONE:
             self._actions.append(CloseData())
@@ -787,5 +840,6 @@ class Connection:
         virtual, real = self._resolve(arg)
         st = self._fs.stat(real)
         entry = mlsx_line(virtual, st, facts=self._facts, writable=self._may_write)
-        # The entry line starts with one space (RFC 3659 §7.2), as format_reply indents it.
-        self._reply(250, f"Listing {virtual}\n{entry.lstrip(' ')}\nEnd")
+        # RFC 3659 §7.2: the entry line is SP, then the entry (``facts SP path``);
+        # format_reply's indent is that first SP, so with no facts the line is "  /".
+        self._reply(250, f"Listing {virtual}\n{entry}\nEnd")

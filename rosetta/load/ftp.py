@@ -15,6 +15,17 @@ by ``--mode``:
     from one repeated in-memory buffer; then the ``226``, then ``QUIT``.
     Measured: from that start to the last ``226``, and the bytes moved. With
     one client, ``--repeat K`` makes it K transfers in a row, each timed.
+``mixed``
+    a server's day under load, each session on its own (no common start):
+    the first ``--uploaders`` sessions log in as ``--upload-user`` and ``STOR``
+    ``--size`` bytes into ``--upload-dir``; the others log in as ``--user``,
+    ``LIST``, then ``RETR PATH``, and every ``--drop-every``-th of them drops:
+    it aborts its data and control connections after the first bytes (no
+    ``QUIT``). Measured: the elapsed time from the first connect to the last
+    session done, and the server's peak memory: its tree's ``VmRSS`` and ``Pss``
+    sampled every ``--sample-interval`` seconds (the largest sums), its thread
+    count likewise, and ``VmHWM`` (the kernel's exact peak RSS) of the server
+    process itself once every session is done.
 ``idle``
     one probe session logs in first; then *N* sessions log in and stay idle.
     With all of them open, the server's memory is sampled (``--server-pid``),
@@ -66,6 +77,7 @@ import os
 import re
 import statistics
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable
@@ -92,7 +104,7 @@ __all__ = [
     "sample_memory",
 ]
 
-MODES = ("login", "retr", "stor", "idle")
+MODES = ("login", "retr", "stor", "idle", "mixed")
 _BUFFER = 1024 * 1024  # the RETR sink's buffer and the STOR source's chunk
 _T = TypeVar("_T")
 _EPSV = re.compile(rb"\(([^0-9])\1\1(\d+)\1\)")
@@ -151,6 +163,44 @@ def sample_memory(pid: int) -> MemorySample:
     return MemorySample(rss, pss, len(pids))
 
 
+def tree_threads(pid: int) -> int:
+    """Threads of *pid*'s process tree (``Threads:`` in ``/proc/PID/status``)."""
+    count = 0
+    for process in process_tree(pid):
+        try:
+            with open(f"/proc/{process}/status", encoding="ascii", errors="replace") as status:
+                count += next((int(f.split()[1]) for f in status if f.startswith("Threads:")), 0)
+        except OSError:
+            continue  # it exited meanwhile
+    return count
+
+
+class _PeakSampler:
+    """A thread sampling the server's memory and threads until :meth:`stop`: the largest."""
+
+    def __init__(self, pid: int, interval: float) -> None:
+        self.pid, self.interval = pid, interval
+        self.rss_kib = self.pss_kib = self.processes = self.threads = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="peak-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            sample = sample_memory(self.pid)
+            self.rss_kib = max(self.rss_kib, sample.rss_kib)
+            self.pss_kib = max(self.pss_kib, sample.pss_kib)
+            self.processes = max(self.processes, sample.processes)
+            self.threads = max(self.threads, tree_threads(self.pid))
+            if self._stop.wait(self.interval):
+                return
+
+    def stop(self) -> MemorySample:
+        self._stop.set()
+        self._thread.join()
+        return MemorySample(self.rss_kib, self.pss_kib, self.processes)
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system, with reaped children's) of *pid*'s process tree."""
     ticks = 0
@@ -186,6 +236,12 @@ class FTPLoadConfig:
     settle: float = 1.0  # idle: seconds between the last login and the memory sample
     tag: str = "bench"  # stor: uploaded names are TAG-INDEX-ROUND.bin
     repeat: int = 1  # login: rounds of N sessions; retr/stor (one client) and idle: transfers
+    uploaders: int = 0  # mixed: the first sessions, which log in as upload_user and STOR
+    upload_user: str = ""
+    upload_password: str = ""
+    upload_dir: str = ""
+    drop_every: int = 3  # mixed: every K-th downloader drops mid-RETR (0: none)
+    sample_interval: float = 0.02  # mixed: seconds between memory samples
 
 
 @dataclass
@@ -208,6 +264,10 @@ class FTPLoadResult:
     rounds: list[float] = field(default_factory=list)  # seconds of each round (see --repeat)
     transfers_ok: int = 0  # transfers answered 2xx after the data
     server_cpu: float | None = None  # the server tree's CPU seconds during the run
+    dropped: int = 0  # mixed: sessions that dropped mid-RETR, as planned
+    memory_peak: MemorySample | None = None  # mixed: the largest sampled sums
+    threads_peak: int = 0  # mixed: the most threads sampled in the server's tree
+    hwm_kib: int = 0  # mixed: VmHWM of the server process once every session is done
 
     @property
     def failed(self) -> int:
@@ -245,6 +305,10 @@ def result_json(result: FTPLoadResult) -> dict[str, Any]:
         "rounds": result.rounds,
         "transfers_ok": result.transfers_ok,
         "server_cpu": result.server_cpu,
+        "dropped": result.dropped,
+        "memory_peak": memory(result.memory_peak),
+        "threads_peak": result.threads_peak,
+        "hwm_kib": result.hwm_kib,
     }
 
 
@@ -266,12 +330,14 @@ class _Sink(asyncio.BufferedProtocol):
         self.buffer = buffer
         self.done = done
         self.received = 0
+        self.started = asyncio.Event()  # the first bytes arrived
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.buffer
 
     def buffer_updated(self, nbytes: int) -> None:
         self.received += nbytes
+        self.started.set()
 
     def eof_received(self) -> bool | None:
         return None  # close; connection_lost follows
@@ -342,16 +408,16 @@ class _Session:
         if reply[0] // 100 != first_digit:
             raise Failure(f"{what}: {reply[0]}")
 
-    async def login(self) -> None:
+    async def login(self, user: str | None = None, password: str | None = None) -> None:
         config = self.config
         assert self.writer is not None
-        self.writer.write(f"USER {config.user}\r\n".encode())
+        self.writer.write(f"USER {user or config.user}\r\n".encode())
         code, _ = await self.reply("USER")
         if code == 230:
             return  # no password asked
         if code != 331:
             raise Failure(f"USER: {code}")
-        await self.command(f"PASS {config.password}", 2, "PASS", config.login_timeout)
+        await self.command(f"PASS {password or config.password}", 2, "PASS", config.login_timeout)
 
     async def open_data(self) -> tuple[str, int]:
         """EPSV (PASV if refused): where to connect the data connection."""
@@ -367,9 +433,17 @@ class _Session:
                 return ".".join(map(str, numbers[:4])), numbers[4] * 256 + numbers[5]
         raise Failure(f"EPSV: {code}")
 
-    async def retr(self, path: str, sink_buffer: memoryview) -> int:
-        """RETR *path* into a counting sink; the bytes received."""
+    async def retr(self, path: str, sink_buffer: memoryview, *, drop: bool = False) -> int:
+        """RETR *path* into a counting sink; the bytes received.
+
+        *drop*: abort the data and the control connection once the first bytes came.
+        """
+        return await self.download(f"RETR {path}", sink_buffer, drop=drop)
+
+    async def download(self, command: str, sink_buffer: memoryview, *, drop: bool = False) -> int:
+        """*command* (RETR, LIST) into a counting sink; the bytes received."""
         loop = asyncio.get_running_loop()
+        what = command.partition(" ")[0]
         address = await self.open_data()
         done: asyncio.Future[None] = loop.create_future()
         sink = _Sink(sink_buffer, done)
@@ -377,19 +451,23 @@ class _Session:
             loop.create_connection(lambda: sink, *address), "data connect"
         )
         try:
-            await self.command(f"RETR {path}", 1, "RETR")
+            await self.command(command, 1, what)
+            if drop:
+                await self._bounded(sink.started.wait(), f"{what} first bytes")
+                self.close()  # the control connection too: a client that went away
+                return sink.received
             while not done.done():  # until EOF; failed if no byte for op_timeout
                 before = sink.received
                 await asyncio.wait([done], timeout=self.config.op_timeout)
                 if not done.done() and sink.received == before:
-                    raise Failure("RETR: data stalled")
+                    raise Failure(f"{what}: data stalled")
             try:
                 done.result()
             except OSError as exc:
-                raise Failure(f"RETR data: {_os_reason(exc)}") from None
+                raise Failure(f"{what} data: {_os_reason(exc)}") from None
         finally:
             transport.abort()  # no-op after EOF; frees it on a failure
-        await self.reply_expect(2, "RETR end")
+        await self.reply_expect(2, f"{what} end")
         return sink.received
 
     async def stor(self, path: str, size: int, source: memoryview) -> int:
@@ -465,11 +543,15 @@ class _Run:
             await asyncio.sleep(delay)
         session = _Session(config, self.host)
         arrived = checked = False
+        uploader = config.mode == "mixed" and index < config.uploaders
         try:
             async with self.handshakes:
                 await session.connect()
-                await session.login()
-                if config.mode in ("retr", "stor"):
+                if uploader:
+                    await session.login(config.upload_user, config.upload_password)
+                else:
+                    await session.login()
+                if config.mode in ("retr", "stor", "mixed"):
                     await session.command("TYPE I", 2, "TYPE")
             result.logged_in += 1
             self.logged_in += 1
@@ -497,6 +579,24 @@ class _Run:
                 await self.go.wait()
                 await session.command("NOOP", 2, "NOOP")
                 result.alive += 1
+            elif config.mode == "mixed":
+                if uploader:
+                    name = f"{config.upload_dir.rstrip('/')}/{config.tag}-{index}-0.bin"
+                    result.transfer_bytes += await session.stor(name, config.size, self.buffer)
+                else:
+                    await session.download("LIST", self.buffer)
+                    downloader = index - config.uploaders
+                    drop = config.drop_every > 0 and downloader % config.drop_every == 0
+                    moved = await session.retr(config.path, self.buffer, drop=drop)
+                    if drop:
+                        result.dropped += 1
+                        self.transfer_end = max(self.transfer_end, time.perf_counter())
+                        return  # gone without QUIT: neither ok nor failed
+                    if moved != config.size:
+                        raise Failure("RETR: wrong size")
+                    result.transfer_bytes += moved
+                result.transfers_ok += 1
+                self.transfer_end = max(self.transfer_end, time.perf_counter())
             # Done: wait for the others, so the server's CPU is read while every session
             # still exists (vsftpd's ended sessions take their CPU time with them).
             checked = True
@@ -583,6 +683,7 @@ async def _run(config: FTPLoadConfig, host: str, result: FTPLoadResult) -> None:
     run = _Run(config, host, result)
     tasks: set[asyncio.Task[None]] = set()
     probe: asyncio.Task[None] | None = None
+    sampler: _PeakSampler | None = None
     try:
         async with asyncio.timeout(config.deadline):
             if config.mode == "login":
@@ -604,6 +705,10 @@ async def _run(config: FTPLoadConfig, host: str, result: FTPLoadResult) -> None:
                 probe_ready = asyncio.Event()
                 probe = asyncio.create_task(run.probe(probe_ready))
                 await probe_ready.wait()
+            if config.mode == "mixed" and pid is not None:
+                sampler = await loop.run_in_executor(
+                    None, _PeakSampler, pid, config.sample_interval
+                )
             run.start = time.perf_counter()
             tasks = {asyncio.create_task(run.session(i)) for i in range(config.clients)}
             await run.all_logged_in.wait()
@@ -617,6 +722,16 @@ async def _run(config: FTPLoadConfig, host: str, result: FTPLoadResult) -> None:
                     result.transfer_elapsed = run.transfer_end - run.transfer_start
                     if config.clients > 1:
                         result.rounds.append(result.transfer_elapsed)
+            elif config.mode == "mixed":
+                await run.all_checked.wait()
+                if run.transfer_end:
+                    result.transfer_elapsed = run.transfer_end - run.start
+                    result.rounds.append(result.transfer_elapsed)
+                if sampler is not None:
+                    result.memory_peak = await loop.run_in_executor(None, sampler.stop)
+                    result.threads_peak, sampler = sampler.threads, None
+                    assert pid is not None
+                    result.hwm_kib = _field_kib(f"/proc/{pid}/status", "VmHWM:")
             elif config.mode == "idle":
                 await asyncio.sleep(config.settle)
                 if pid is not None:
@@ -633,6 +748,8 @@ async def _run(config: FTPLoadConfig, host: str, result: FTPLoadResult) -> None:
     except TimeoutError:
         pass  # the tasks still running are cancelled below and count as failed
     finally:
+        if sampler is not None:
+            sampler.stop()
         for task in (*tasks, *(t for t in [probe] if t)):
             task.cancel()
         await asyncio.gather(*tasks, *(t for t in [probe] if t), return_exceptions=True)
@@ -687,6 +804,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="login: K rounds of N sessions; retr/stor with one client: K transfers in a row; "
         "idle: K probe RETRs (default 1)",
     )
+    parser.add_argument(
+        "--uploaders", type=int, default=0, metavar="K", help="mixed: sessions that STOR"
+    )
+    parser.add_argument("--upload-user", default="", help="mixed: the uploaders' user")
+    parser.add_argument("--upload-password", default="")
+    parser.add_argument("--upload-dir", default="", help="mixed: the directory to STOR into")
+    parser.add_argument(
+        "--drop-every",
+        type=int,
+        default=3,
+        metavar="K",
+        help="mixed: every K-th downloader drops mid-RETR (0: none; default 3)",
+    )
+    parser.add_argument("--sample-interval", type=positive_float, default=0.02, metavar="S")
     parser.add_argument("--cpu", type=int, metavar="N", help="pin this process to core N")
     return parser
 
@@ -705,8 +836,17 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"refusing {args.host!r}: {exc}; loopback only")
     if not 0 < args.port < 65536:
         return fail(f"--port must be in 1..65535, not {args.port}")
-    if args.mode in ("retr", "stor", "idle") and (not args.path or args.size <= 0):
+    if args.mode in ("retr", "stor", "idle", "mixed") and (not args.path or args.size <= 0):
         return fail(f"--mode {args.mode} needs --path and a --size > 0")
+    if args.mode == "mixed":
+        if not 0 <= args.uploaders <= args.clients:
+            return fail(
+                f"--uploaders must be in 0..{args.clients} (--clients), not {args.uploaders}"
+            )
+        if args.uploaders and not (args.upload_user and args.upload_dir):
+            return fail("--uploaders > 0 needs --upload-user and --upload-dir")
+        if args.drop_every < 0:
+            return fail(f"--drop-every must be >= 0, not {args.drop_every}")
     if args.repeat > 1 and args.mode in ("retr", "stor") and args.clients > 1:
         return fail("--repeat > 1 in retr/stor mode needs --clients 1")
     message = check_fd_limit(args.clients + 2, raise_fd_limit())  # + the probe, a data conn
@@ -735,6 +875,12 @@ def main(argv: list[str] | None = None) -> int:
         settle=max(0.0, args.settle),
         tag=args.tag,
         repeat=args.repeat,
+        uploaders=args.uploaders,
+        upload_user=args.upload_user,
+        upload_password=args.upload_password,
+        upload_dir=args.upload_dir,
+        drop_every=args.drop_every,
+        sample_interval=args.sample_interval,
     )
     result = run(config)
     json.dump(result_json(result), sys.stdout)
