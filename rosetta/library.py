@@ -9,9 +9,9 @@ cannot drift from what ``shared`` does.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
+
+from rosetta.readme import GeneratedSection
 
 __all__ = [
     "INSTALL",
@@ -245,32 +245,8 @@ def readme_section() -> str:
     )
 
 
-_SECTION_RE = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
-
-
-def replace_readme_section(text: str) -> str:
-    """*text* with the part between the library markers replaced by :func:`readme_section`.
-
-    Error handling
-    --------------
-    :exc:`ValueError` if the markers are missing or out of order.
-    """
-    if not _SECTION_RE.search(text):
-        raise ValueError(f"the README has no {README_START} ... {README_END} section")
-    block = f"{README_START}\n{readme_section()}\n{README_END}"
-    return _SECTION_RE.sub(lambda _: block, text, count=1)
-
-
-def readme_is_current(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8")
-    return replace_readme_section(text) == text
-
-
-def update_readme(path: Path) -> bool:
-    """Rewrite the library section of the README at *path*; True if it changed."""
-    text = path.read_text(encoding="utf-8")
-    new = replace_readme_section(text)
-    if new == text:
-        return False
-    path.write_text(new, encoding="utf-8")
-    return True
+# One implementation for the README's generated parts (rosetta.readme).
+_README = GeneratedSection(README_START, README_END, readme_section)
+replace_readme_section = _README.replace
+readme_is_current = _README.is_current
+update_readme = _README.update

@@ -29,10 +29,11 @@ Inline code in the text is marked with backticks; the renderers turn it into
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
+
+from rosetta.readme import GeneratedSection
 
 __all__ = [
     "CLAIMS",
@@ -1058,32 +1059,8 @@ def readme_section() -> str:
     return "\n".join(lines)
 
 
-_SECTION_RE = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
-
-
-def replace_readme_section(text: str) -> str:
-    """*text* with the part between the claims markers replaced by :func:`readme_section`.
-
-    Error handling
-    --------------
-    :exc:`ValueError` if the markers are missing or out of order.
-    """
-    if not _SECTION_RE.search(text):
-        raise ValueError(f"the README has no {README_START} ... {README_END} section")
-    block = f"{README_START}\n{readme_section()}\n{README_END}"
-    return _SECTION_RE.sub(lambda _: block, text, count=1)
-
-
-def readme_is_current(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8")
-    return replace_readme_section(text) == text
-
-
-def update_readme(path: Path) -> bool:
-    """Rewrite the claims section of the README at *path*; True if it changed."""
-    text = path.read_text(encoding="utf-8")
-    new = replace_readme_section(text)
-    if new == text:
-        return False
-    path.write_text(new, encoding="utf-8")
-    return True
+# One implementation for the README's generated parts (rosetta.readme).
+_README = GeneratedSection(README_START, README_END, readme_section)
+replace_readme_section = _README.replace
+readme_is_current = _README.is_current
+update_readme = _README.update

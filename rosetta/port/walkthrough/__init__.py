@@ -11,12 +11,12 @@ stale.
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
 from rosetta.port.index import ROOT
 from rosetta.port.render import render_text
 from rosetta.port.report import Report, build_report
+from rosetta.readme import GeneratedSection
 
 __all__ = [
     "AFTER",
@@ -87,32 +87,8 @@ def readme_section() -> str:
     )
 
 
-_SECTION = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
-
-
-def replace_readme_section(text: str) -> str:
-    """*text* with the part between the port markers regenerated.
-
-    Error handling
-    --------------
-    :exc:`ValueError` if the markers are missing.
-    """
-    if not _SECTION.search(text):
-        raise ValueError(f"the README has no {README_START} ... {README_END} section")
-    block = f"{README_START}\n{readme_section()}\n{README_END}"
-    return _SECTION.sub(lambda _: block, text, count=1)
-
-
-def readme_is_current(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8")
-    return replace_readme_section(text) == text
-
-
-def update_readme(path: Path) -> bool:
-    """Rewrite the walk-through in the README at *path*; True if it changed."""
-    text = path.read_text(encoding="utf-8")
-    new = replace_readme_section(text)
-    if new == text:
-        return False
-    path.write_text(new, encoding="utf-8")
-    return True
+# One implementation for the README's generated parts (rosetta.readme).
+_README = GeneratedSection(README_START, README_END, readme_section)
+replace_readme_section = _README.replace
+readme_is_current = _README.is_current
+update_readme = _README.update
