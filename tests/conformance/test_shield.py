@@ -12,11 +12,17 @@ cancelled (``task.cancel()``), as a task in a ``TaskGroup`` (Trio and AnyIO have
 other kind). ``gather()`` returns a coroutine in all three packages, so upstream's
 gathering future is a coroutine that records what ``gather`` returned.
 
-What differs (``differs``) is one rule, level-triggered cancellation: once the
-shielded work is done, asyncio delivers its one ``CancelledError`` out of
-``shielded`` (the result is dropped); Trio and AnyIO return the result, and the
-still-cancelled scope raises at the caller's next checkpoint. Code between
-``shielded`` and that checkpoint runs there.
+What differs (``differs``) follows rows of the README's differences table. Mostly
+level-triggered cancellation ("a timeout or ``task.cancel()`` arrives during
+``shielded(cleanup)``"): once the shielded work is done, asyncio delivers its one
+``CancelledError`` out of ``shielded`` (the result is dropped); Trio and AnyIO
+return the result, and the still-cancelled scope raises at the caller's next
+checkpoint. Code between ``shielded`` and that checkpoint runs there, and a
+coroutine that returns before one ends with its result ("``task.cancel()``, then
+the coroutine returns before reaching an ``await``"). In ``test_gather_shield``
+shared follows its backend: ``gather``'s task group exit, where the cancelled task
+waits for the shielded children, delivers the cancellation on AnyIO's asyncio
+backend and not on Trio ("the exit of a task group ... in a cancelled scope").
 
 Left out, and why
 -----------------
@@ -179,7 +185,8 @@ async def test_shield_shortcut(api: ConcurrencyAPI, cx: CancellationAPI) -> None
 async def test_shield_effect(api: ConcurrencyAPI, cx: CancellationAPI, column: Column) -> None:
     """Cancelling outer() does not stop inner(): inner adds 1 in every column. asyncio
     raises out of ``shielded`` (the 100 is never added, the task is cancelled); Trio and
-    AnyIO return, so outer adds 100 before any checkpoint and the task returns."""
+    AnyIO return, so outer adds 100 and returns before reaching a checkpoint, and the
+    task ends with its result: the cancellation was never delivered."""
     proof = 0
     waiter = api.Future()
 

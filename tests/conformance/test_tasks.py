@@ -58,7 +58,8 @@ Not in the interface (asyncio names the three packages do not share):
   ``test_shield_gather``, ``test_gather_shield``,
   ``test_shield_coroutine_without_loop``, ``test_shield_coroutine_use_running_loop``,
   ``test_shield_coroutine_use_global_loop``: ``asyncio.shield`` is the cancellation
-  concept's ``shielded`` (``cancellation.py``), mirrored with the cancellation suites.
+  concept's ``shielded`` (``cancellation.py``); these are mirrored in
+  ``test_shield.py``, whose docstring lists the ones left out there.
 
 Loop internals, private names, and what a task group makes impossible:
 
