@@ -14,7 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["add_parser", "check_output", "run"]
+from rosetta.bench.schema import check_output_path
+
+__all__ = ["add_parser", "run"]
 
 _PROG = "async-rosetta port"
 
@@ -59,20 +61,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.set_defaults(func=run)
 
 
-def check_output(path: Path) -> str | None:
-    """Why *path* cannot be written as the report, or None if it can."""
-    if path.is_dir():
-        return f"--output {path}: is a directory; give a file name"
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        return f"--output {path}: directory {parent} does not exist"
-    if path.exists() and not os.access(path, os.W_OK):
-        return f"--output {path}: not writable"
-    if not path.exists() and not os.access(parent, os.W_OK):
-        return f"--output {path}: directory {parent} is not writable"
-    return None
-
-
 def _update(args: argparse.Namespace) -> int:
     from rosetta.port.index import INDEX_FILE, ROOT, update_index
 
@@ -105,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{_PROG}: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
     if args.output is not None:
-        problem = check_output(args.output)
+        problem = check_output_path("--output", args.output)
         if problem is not None:
             print(f"{_PROG}: {problem}", file=sys.stderr)
             return 2
