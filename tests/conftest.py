@@ -88,8 +88,9 @@ def expect(column: Column, per_package: Mapping[str, T]) -> T:
 # -- the matrix summary -------------------------------------------------------------------
 
 _cells: dict[tuple[str, str], set[str]] = defaultdict(set)
-# Mirrored upstream cases (tests marked ``upstream``) per column: "passed", "differs", "failed".
-_upstream: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+# Mirrored upstream cases (tests marked ``upstream``): per column, each test's outcome,
+# "passed", "differs" or "failed" (a failure in setup, call or teardown counts once).
+_upstream: dict[str, dict[str, str]] = defaultdict(dict)
 
 
 def _concept_of(item: pytest.Item) -> str:
@@ -120,12 +121,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed:
         _cells[key].add("FAIL")
         if mirrored:
-            _upstream[column]["failed"] += 1
+            _upstream[column][item.nodeid] = "failed"
     elif report.when == "call" and report.passed:
         _cells[key].add("differs" if differs else "pass")
         if mirrored:
-            _upstream[column]["differs" if differs else "passed"] += 1
+            _upstream[column][item.nodeid] = "differs" if differs else "passed"
     return report
+
+
+def _upstream_counts(column: str) -> dict[str, int]:
+    outcomes = list(_upstream[column].values())
+    return {k: outcomes.count(k) for k in ("passed", "differs", "failed")}
 
 
 def _cell(concept: str, column: str) -> str:
@@ -156,7 +162,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "columns": columns,
         "concepts": {k: {c: _cell(k, c) for c in columns} for k in concepts},
-        "upstream": {c: dict(_upstream[c]) for c in columns if c in _upstream},
+        "upstream": {c: _upstream_counts(c) for c in columns if c in _upstream},
     }
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
@@ -178,9 +184,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         write("")
         write("mirrored upstream cases (tests/conformance/), per column:")
         for c in columns:
-            counts = _upstream.get(c)
-            if counts is None:
+            if c not in _upstream:
                 continue
+            counts = _upstream_counts(c)
             ran = sum(counts.values())
             write(
                 f"  {c.ljust(cell_width)}{ran} ran: {counts['passed']} passed, "
